@@ -1,0 +1,10 @@
+FROM python:3.11-slim
+ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+COPY pyproject.toml constraints.txt ./
+COPY . .
+RUN pip install -c constraints.txt . && python manage.py collectstatic --noinput
+RUN useradd --create-home app && chown -R app /app
+USER app
+EXPOSE 8000
+CMD ["gunicorn", "regsupport.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -1,0 +1,34 @@
+# Two commands on a fresh clone: `make run` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint fmt bench clean services-stop
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m regsupport.devrun run
+
+test: $(STAMP)
+	@scripts/ensure-chromium || true
+	$(PY) -m regsupport.devrun test $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+fmt: $(STAMP)
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+services-stop: $(STAMP)
+	$(PY) -m regsupport.devservices stop
+
+clean: services-stop
+	rm -rf var $(VENV)

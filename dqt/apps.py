@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DqtConfig(AppConfig):
+    name = "dqt"
+    verbose_name = "DQT"

@@ -1,0 +1,39 @@
+import uuid
+
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from regsupport.audit import AuditedModel
+from trainees.models import Trainee
+
+
+class TrnRequest(AuditedModel):
+    """One TRN request per trainee; ``request_id`` is ours, made before the first call, so a
+    retried registration is the same request to DQT (its PUT is get-or-create)."""
+
+    class State(models.IntegerChoices):
+        REQUESTED = 0, "Requested"
+        RECEIVED = 1, "Received"
+        FAILED = 2, "Failed"
+
+    trainee = models.OneToOneField(
+        Trainee, on_delete=models.CASCADE, related_name="dqt_trn_request"
+    )
+    request_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    response = models.JSONField(null=True, blank=True)
+    state = models.IntegerField(choices=State.choices, default=State.REQUESTED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "TRN request"
+
+    def __str__(self) -> str:
+        return f"TRN request {self.request_id} ({self.get_state_display()})"
+
+    @property
+    def days_waiting(self) -> int:
+        return (timezone.localdate() - timezone.localdate(self.created_at)).days

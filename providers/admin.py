@@ -1,0 +1,71 @@
+from django.contrib import admin
+
+from regsupport.admin_tools import AuditedAdmin, DiscardedFilter
+
+from .models import LeadPartner, LeadPartnerUser, Provider, ProviderUser, User
+
+
+class ProviderUserInline(admin.TabularInline):
+    model = ProviderUser
+    extra = 0
+    autocomplete_fields = ["user"]
+    can_delete = False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class LeadPartnerUserInline(ProviderUserInline):
+    model = LeadPartnerUser
+
+
+@admin.register(Provider)
+class ProviderAdmin(AuditedAdmin):
+    list_display = [
+        "name",
+        "code",
+        "ukprn",
+        "accreditation_id",
+        "accredited",
+        "apply_sync_enabled",
+        "discarded_at",
+    ]
+    list_filter = ["accredited", "apply_sync_enabled", DiscardedFilter]
+    search_fields = ["name", "=code", "=ukprn", "=accreditation_id"]
+    inlines = [ProviderUserInline]
+
+
+@admin.register(LeadPartner)
+class LeadPartnerAdmin(AuditedAdmin):
+    list_display = ["name", "record_type", "ukprn", "urn", "provider", "discarded_at"]
+    list_filter = ["record_type", DiscardedFilter]
+    search_fields = ["name", "=ukprn", "=urn"]
+    list_select_related = ["provider"]
+    autocomplete_fields = ["provider"]
+    inlines = [LeadPartnerUserInline]
+
+
+@admin.register(User)
+class UserAdmin(AuditedAdmin):
+    list_display = ["email", "first_name", "last_name", "discarded_at"]
+    list_filter = [DiscardedFilter]
+    search_fields = ["email", "first_name", "last_name"]
+
+
+@admin.register(ProviderUser)
+class ProviderUserAdmin(AuditedAdmin):
+    list_display = ["user", "provider", "created_at"]
+    list_select_related = ["user", "provider"]
+    search_fields = ["user__email", "provider__name"]
+    autocomplete_fields = ["user", "provider"]
+
+
+@admin.register(LeadPartnerUser)
+class LeadPartnerUserAdmin(AuditedAdmin):
+    list_display = ["user", "lead_partner", "created_at"]
+    list_select_related = ["user", "lead_partner"]
+    search_fields = ["user__email", "lead_partner__name"]
+    autocomplete_fields = ["user", "lead_partner"]

@@ -1,0 +1,213 @@
+"""Admin building blocks shared by every app.
+
+* :class:`AuditedAdmin` – every change form and delete confirmation asks for a reason,
+  which is stored with the staff user on the history row.
+* :func:`confirm_action` – the one helper behind every action that needs a confirmation
+  page with a required reason (playbook fixes, job retries). The action does nothing until
+  the agent confirms; the service it calls does the work in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.template.response import TemplateResponse
+from simple_history.admin import SimpleHistoryAdmin
+
+from .audit import audit_context, timeline
+
+REASON_FIELD = "change_reason"
+REASON_HELP = "Why is this change being made? Kept in the record's history with your name."
+
+
+class ReasonForm(forms.ModelForm):
+    change_reason = forms.CharField(
+        label="Reason for change",
+        help_text=REASON_HELP,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        required=True,
+        error_messages={"required": "Give a reason for this change."},
+    )
+
+    def clean_change_reason(self) -> str:
+        value = (self.cleaned_data.get(REASON_FIELD) or "").strip()
+        if not value:
+            raise ValidationError("Give a reason for this change.")
+        return value
+
+
+class DiscardedFilter(admin.SimpleListFilter):
+    title = "discarded"
+    parameter_name = "discarded"
+
+    def lookups(self, request, model_admin):
+        return (("no", "Kept"), ("yes", "Discarded"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(discarded_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(discarded_at__isnull=False)
+        return queryset
+
+
+class AuditedAdmin(SimpleHistoryAdmin):
+    """Change forms and deletes need a reason; the object page shows a change timeline."""
+
+    form = ReasonForm
+    delete_confirmation_template = "admin/audited_delete_confirmation.html"
+    change_form_template = "admin/audited_change_form.html"
+    timeline_limit = 50
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if not issubclass(form, ReasonForm):
+            form = type(f"{form.__name__}WithReason", (ReasonForm, form), {})
+        return form
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        stripped = []
+        for name, options in fieldsets:
+            fields = [f for f in options.get("fields", ()) if f != REASON_FIELD]
+            if fields:
+                stripped.append((name, {**options, "fields": fields}))
+        if self.has_change_permission(request, obj) or (
+            obj is None and self.has_add_permission(request)
+        ):
+            stripped.append(("Reason for change", {"fields": [REASON_FIELD]}))
+        return stripped
+
+    def save_model(self, request, obj, form, change):
+        with audit_context(obj, reason=form.cleaned_data[REASON_FIELD], actor=request.user):
+            super().save_model(request, obj, form, change)
+        # Many-to-many edits are saved after the object; keep the reason for their history rows.
+        request._change_reason = form.cleaned_data[REASON_FIELD]
+
+    def save_related(self, request, form, formsets, change):
+        reason = getattr(request, "_change_reason", None)
+        with audit_context(form.instance, reason=reason, actor=request.user):
+            super().save_related(request, form, formsets, change)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # "Delete selected" would delete without a reason; deletions go one by one.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        extra_context = dict(extra_context or {})
+        if request.method == "POST" and request.POST.get("post"):
+            reason = (request.POST.get(REASON_FIELD) or "").strip()
+            if not reason:
+                extra_context["reason_error"] = "Give a reason for deleting this record."
+                # Re-show the confirmation page: Django only deletes on a non-empty POST.
+                request.POST = QueryDict()
+            else:
+                request._change_reason = reason
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_model(self, request, obj):
+        with audit_context(
+            obj, reason=getattr(request, "_change_reason", None), actor=request.user
+        ):
+            super().delete_model(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        obj = self.get_object(request, object_id)
+        if obj is not None and hasattr(obj, "history"):
+            extra_context["timeline"] = timeline(obj, limit=self.timeline_limit)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+class ConfirmForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        help_text=REASON_HELP,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 70}),
+        error_messages={"required": "Give a reason."},
+    )
+
+    def clean_reason(self) -> str:
+        value = (self.cleaned_data.get("reason") or "").strip()
+        if not value:
+            raise ValidationError("Give a reason.")
+        return value
+
+
+@dataclass
+class Confirmation:
+    """What the confirmation page shows before anything changes."""
+
+    title: str
+    intro: str = ""
+    changes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    objects: list[Any] = field(default_factory=list)
+    confirm_label: str = "Yes, I'm sure"
+
+
+def confirm_action(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: models.QuerySet,
+    *,
+    confirmation: Confirmation,
+    perform: Callable[[forms.Form], str],
+    form_class: type[forms.Form] = ConfirmForm,
+    error_types: tuple[type[Exception], ...] = (ValidationError,),
+) -> HttpResponse | None:
+    """Admin action body: show a confirmation page, then call ``perform`` once confirmed.
+
+    ``perform`` receives the bound, valid form and returns the success message; any of
+    ``error_types`` it raises is shown to the agent and nothing is changed (services run in
+    one transaction).
+    """
+    if request.POST.get("confirm") == "yes":
+        form = form_class(request.POST)
+        if form.is_valid():
+            try:
+                message = perform(form)
+            except error_types as error:
+                modeladmin.message_user(request, _error_text(error), messages.ERROR)
+                return None
+            except PermissionDenied as error:
+                modeladmin.message_user(request, str(error) or "Not allowed.", messages.ERROR)
+                return None
+            modeladmin.message_user(request, message, messages.SUCCESS)
+            return None
+    else:
+        form = form_class()
+    opts = modeladmin.model._meta
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": confirmation.title,
+        "confirmation": confirmation,
+        "form": form,
+        "queryset": queryset,
+        "objects": confirmation.objects or list(queryset[:50]),
+        "count": len(confirmation.objects) if confirmation.objects else queryset.count(),
+        "opts": opts,
+        "action_name": request.POST.get("action"),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "selected_ids": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+        "select_across": request.POST.get("select_across", "0"),
+        "index": request.POST.get("index", "0"),
+        "media": modeladmin.media + form.media,
+    }
+    return TemplateResponse(request, "admin/confirm_action.html", context)
+
+
+def _error_text(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error)

@@ -1,0 +1,151 @@
+"""Who changed what, and why: helpers over django-simple-history.
+
+Every audited model inherits :class:`AuditedModel`, so a developer in ``manage.py shell``
+records a reason the same way a service does::
+
+    trainee.date_of_birth = date(1990, 5, 1)
+    trainee.save_with_reason("Update from the trainee via DQT", actor=me)
+
+A plain ``save()`` is still recorded, with an empty reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+
+
+class ReasonRequired(ValueError):
+    pass
+
+
+def clean_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReasonRequired("Give a reason for this change; it is kept in the record's history.")
+    return reason
+
+
+@contextmanager
+def audit_context(instance: models.Model, *, reason: str | None, actor: Any = None):
+    """Attach a reason and an actor to ``instance`` for the saves inside the block."""
+    instance._change_reason = reason  # type: ignore[attr-defined]
+    if actor is not None:
+        instance._history_user = actor  # type: ignore[attr-defined]
+    try:
+        yield instance
+    finally:
+        # Never let a reason leak into a later, unrelated save of the same object.
+        for name in ("_change_reason", "_history_user"):
+            if hasattr(instance, name):
+                delattr(instance, name)
+
+
+class AuditedModel(models.Model):
+    class Meta:
+        abstract = True
+
+    def save_with_reason(self, reason: str, *, actor: Any = None, **save_kwargs: Any) -> None:
+        """Save and record ``reason`` (required) and ``actor`` on the history row."""
+        with audit_context(self, reason=clean_reason(reason), actor=actor):
+            self.save(**save_kwargs)
+
+    def delete_with_reason(self, reason: str, *, actor: Any = None) -> Any:
+        with audit_context(self, reason=clean_reason(reason), actor=actor):
+            return self.delete()
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    label: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    when: Any
+    who: str
+    reason: str
+    kind: str
+    changes: list[FieldChange]
+
+
+HISTORY_KINDS = {"+": "Created", "~": "Changed", "-": "Deleted"}
+
+
+def _display(record: Any, field_name: str, value: Any) -> Any:
+    if value in (None, ""):
+        return "—"
+    try:
+        field = record.instance_type._meta.get_field(field_name)
+    except Exception:  # noqa: BLE001 - a field gone from the model still shows its raw value
+        return value
+    if getattr(field, "choices", None):
+        return dict(field.flatchoices).get(value, value)
+    if field.many_to_many and isinstance(value, Iterable) and not isinstance(value, str):
+        return ", ".join(str(v) for v in value) or "—"
+    return value
+
+
+def timeline(instance: models.Model, *, limit: int | None = None) -> list[TimelineEntry]:
+    """Newest first: each history row with who, when, why and field-by-field old → new."""
+    records = list(
+        instance.history.select_related("history_user").order_by("-history_date", "-history_id")
+    )
+    entries = []
+    for index, record in enumerate(records):
+        previous = records[index + 1] if index + 1 < len(records) else None
+        changes: list[FieldChange] = []
+        if previous is not None and record.history_type == "~":
+            delta = record.diff_against(previous, foreign_keys_are_objs=False)
+            for change in delta.changes:
+                old, new = change.old, change.new
+                if isinstance(old, list) or isinstance(new, list):
+                    old = _m2m_names(record, change.field, old)
+                    new = _m2m_names(record, change.field, new)
+                field_label = _label(record, change.field)
+                changes.append(
+                    FieldChange(
+                        change.field,
+                        field_label,
+                        _display(record, change.field, old),
+                        _display(record, change.field, new),
+                    )
+                )
+        user = record.history_user
+        entries.append(
+            TimelineEntry(
+                when=record.history_date,
+                who=(user.get_username() if user else "system / shell"),
+                reason=record.history_change_reason or "",
+                kind=HISTORY_KINDS.get(record.history_type, record.history_type),
+                changes=changes,
+            )
+        )
+        if limit and len(entries) >= limit:
+            break
+    return entries
+
+
+def _label(record: Any, field_name: str) -> str:
+    try:
+        return str(record.instance_type._meta.get_field(field_name).verbose_name).capitalize()
+    except Exception:  # noqa: BLE001
+        return field_name
+
+
+def _m2m_names(record: Any, field_name: str, rows: Any) -> str:
+    if not rows:
+        return ""
+    field = record.instance_type._meta.get_field(field_name)
+    target = field.related_model
+    target_attr = target._meta.model_name
+    ids = [row.get(target_attr) for row in rows if isinstance(row, dict)]
+    names = target._default_manager.filter(pk__in=ids).order_by("pk")
+    return ", ".join(str(n) for n in names)

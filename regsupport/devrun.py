@@ -1,0 +1,93 @@
+"""`make run` and `make test` on a fresh clone: start what is missing, then run.
+
+python -m regsupport.devrun run    # services, migrate, seed, web (+ worker, beat, fake DQT)
+python -m regsupport.devrun test [pytest args]
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from . import devservices
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+WEB_ADDRESS = os.environ.get("WEB_ADDRESS", "127.0.0.1:8000")
+
+
+def _env(services: devservices.Services, environment: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(services.env())
+    env.setdefault("REGSUPPORT_ENV", environment)
+    env.setdefault("WEB_ADDRESS", WEB_ADDRESS)
+    env["PYTHONUNBUFFERED"] = "1"
+    # Procfile lines say `python`, `celery`: make them the virtualenv's.
+    env["PATH"] = f"{Path(PYTHON).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def _manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([PYTHON, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
+
+
+def run() -> int:
+    services = devservices.ensure()
+    env = _env(services, "development")
+    try:
+        _manage(env, "migrate", "--noinput", "-v", "0")
+        _manage(env, "seed_demo")
+        print(
+            f"\n  regsupport console: http://{env['WEB_ADDRESS']}/admin/\n"
+            "  log in as admin / admin-demo (or support / support-demo, developer / developer-demo)\n"
+            "  Ctrl-C stops everything this command started.\n",
+            flush=True,
+        )
+        honcho = subprocess.Popen(
+            [PYTHON, "-m", "honcho", "-f", "Procfile.dev", "start"], cwd=BASE_DIR, env=env
+        )
+        try:
+            return honcho.wait()
+        except KeyboardInterrupt:
+            return honcho.wait()
+    finally:
+        _stop_started(services)
+
+
+def test(pytest_args: list[str]) -> int:
+    services = devservices.ensure()
+    env = _env(services, "test")
+    env["REGSUPPORT_ENV"] = "test"
+    try:
+        lint = subprocess.run([PYTHON, "-m", "ruff", "check", "."], cwd=BASE_DIR, env=env)
+        if lint.returncode != 0:
+            print("ruff found problems (see above); fix them or run `make fmt`.", file=sys.stderr)
+            return lint.returncode
+        return subprocess.run(
+            [PYTHON, "-m", "pytest", *pytest_args], cwd=BASE_DIR, env=env
+        ).returncode
+    finally:
+        _stop_started(services)
+
+
+def _stop_started(services: devservices.Services) -> None:
+    if "redis" in services.started:
+        devservices.stop_redis()
+    if "postgres" in services.started:
+        devservices.stop_postgres()
+
+
+def main(argv: list[str]) -> int:
+    command = argv[1] if len(argv) > 1 else "run"
+    if command == "run":
+        return run()
+    if command == "test":
+        return test(argv[2:])
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

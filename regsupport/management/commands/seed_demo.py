@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand
+
+from regsupport.demo import DEMO_LOGINS, ensure_demo_logins, seed_demo
+
+
+class Command(BaseCommand):
+    help = "Seed demo providers, lead partners, users and ~300 trainees (once) and demo logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--trainees", type=int, default=300)
+
+    def handle(self, *args, **options):
+        if seed_demo(trainee_count=options["trainees"]):
+            self.stdout.write(self.style.SUCCESS("Demo data seeded."))
+        else:
+            ensure_demo_logins()
+            self.stdout.write("Demo data already present; nothing seeded.")
+        for username, (password, role) in DEMO_LOGINS.items():
+            self.stdout.write(f"  login {username} / {password} ({role or 'superuser'})")

@@ -1,0 +1,35 @@
+import os
+
+os.environ.setdefault("REGSUPPORT_ENV", "test")
+
+import pytest  # noqa: E402
+
+from regsupport.roles import DEVELOPER, SUPPORT_AGENT  # noqa: E402
+from tests.factories import StaffUserFactory  # noqa: E402
+
+
+@pytest.fixture
+def superuser(db):
+    return StaffUserFactory(username="root", is_superuser=True)
+
+
+@pytest.fixture
+def support_agent(db):
+    return StaffUserFactory(username="agent", role=SUPPORT_AGENT)
+
+
+@pytest.fixture
+def developer(db):
+    return StaffUserFactory(username="dev", role=DEVELOPER)
+
+
+@pytest.fixture
+def agent_client(client, support_agent):
+    client.force_login(support_agent)
+    return client
+
+
+@pytest.fixture
+def developer_client(client, developer):
+    client.force_login(developer)
+    return client

@@ -1,0 +1,39 @@
+import pytest
+from django.core.management import call_command
+
+from providers.models import LeadPartner, Provider, ProviderUser
+from trainees.models import Trainee
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_creates_a_console_worth_exploring(capsys):
+    call_command("seed_demo")
+    assert Provider.objects.filter(accredited=True).count() == 3
+    assert LeadPartner.objects.count() == 2
+    assert ProviderUser.objects.exists()
+    assert Trainee.objects.count() == 300
+    assert set(Trainee.objects.values_list("state", flat=True)) == set(Trainee.State.values)
+    assert set(Trainee.objects.values_list("training_route", flat=True)) == set(
+        Trainee.TrainingRoute.values
+    )
+    withdrawn = Trainee.objects.filter(state=Trainee.State.WITHDRAWN)
+    assert withdrawn.exists()
+    assert all(t.withdrawal_reasons.exists() and t.withdraw_date for t in withdrawn)
+    assert not Trainee.objects.filter(state=Trainee.State.AWARDED, awarded_at__isnull=True).exists()
+    assert "admin / admin-demo" in capsys.readouterr().out
+
+
+def test_seed_demo_runs_once(capsys):
+    call_command("seed_demo", trainees=20)
+    call_command("seed_demo", trainees=20)
+    assert Trainee.objects.count() == 20
+    assert "already present" in capsys.readouterr().out
+
+
+def test_withdrawn_demo_trainees_have_a_previous_state_in_history():
+    call_command("seed_demo", trainees=60)
+    trainee = Trainee.objects.filter(state=Trainee.State.WITHDRAWN).first()
+    states = list(trainee.history.order_by("history_date").values_list("state", flat=True))
+    assert states[0] in (Trainee.State.TRN_RECEIVED, Trainee.State.DEFERRED)
+    assert states[-1] == Trainee.State.WITHDRAWN

@@ -1,0 +1,328 @@
+from __future__ import annotations
+
+import secrets
+
+from django.contrib.postgres.indexes import OpClass
+from django.db import models
+from django.db.models.functions import Upper
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from providers.models import KeptQuerySet, LeadPartner, Provider
+from regsupport.audit import AuditedModel
+
+from .errors import TraineeStateError
+
+BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+SLUG_LENGTH = 24
+
+
+def generate_slug() -> str:
+    """24 base58 characters, as Register's ``SecureRandom.base58(24)``."""
+    return "".join(secrets.choice(BASE58_ALPHABET) for _ in range(SLUG_LENGTH))
+
+
+class WithdrawalReason(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name.replace("_", " ").capitalize()
+
+
+class ApplyApplication(AuditedModel):
+    class State(models.IntegerChoices):
+        IMPORTABLE = 0, "Importable"
+        NON_IMPORTABLE_HEI = 1, "Non-importable (HEI)"
+        NON_IMPORTABLE_DUPLICATE = 2, "Non-importable (duplicate)"
+        IMPORTED = 3, "Imported"
+
+    apply_id = models.IntegerField(unique=True, help_text="Apply's application choice id")
+    application = models.JSONField()
+    accredited_body_code = models.CharField(max_length=10, blank=True, db_index=True)
+    recruitment_cycle_year = models.IntegerField(null=True, blank=True)
+    state = models.IntegerField(choices=State.choices, default=State.IMPORTABLE)
+    invalid_data = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "Apply application"
+        indexes = [
+            models.Index(
+                fields=["accredited_body_code", "recruitment_cycle_year", "state"],
+                name="trainees_apply_code_year_state",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Apply application {self.apply_id}"
+
+
+class Trainee(AuditedModel):
+    class State(models.IntegerChoices):
+        DRAFT = 0, "Draft"
+        SUBMITTED_FOR_TRN = 1, "Submitted for TRN"
+        TRN_RECEIVED = 2, "TRN received"
+        RECOMMENDED_FOR_AWARD = 3, "Recommended for award"
+        WITHDRAWN = 4, "Withdrawn"
+        DEFERRED = 5, "Deferred"
+        AWARDED = 6, "Awarded"
+
+    class TrainingRoute(models.IntegerChoices):
+        ASSESSMENT_ONLY = 0, "Assessment only"
+        PROVIDER_LED_POSTGRAD = 1, "Provider-led (postgrad)"
+        EARLY_YEARS_UNDERGRAD = 2, "Early years (undergrad)"
+        SCHOOL_DIRECT_TUITION_FEE = 3, "School direct (fee funded)"
+        SCHOOL_DIRECT_SALARIED = 4, "School direct (salaried)"
+        PG_TEACHING_APPRENTICESHIP = 5, "Postgraduate teaching apprenticeship"
+        EARLY_YEARS_ASSESSMENT_ONLY = 6, "Early years assessment only"
+        EARLY_YEARS_SALARIED = 7, "Early years (salaried)"
+        EARLY_YEARS_POSTGRAD = 8, "Early years (postgrad)"
+        PROVIDER_LED_UNDERGRAD = 9, "Provider-led (undergrad)"
+        OPT_IN_UNDERGRAD = 10, "Opt-in (undergrad)"
+        HPITT_POSTGRAD = 11, "High potential ITT"
+        IQTS = 12, "International qualified teacher status"
+        TEACHER_DEGREE_APPRENTICESHIP = 14, "Teacher degree apprenticeship"
+
+    class Sex(models.IntegerChoices):
+        MALE = 0, "Male"
+        FEMALE = 1, "Female"
+        OTHER = 2, "Other"
+        SEX_NOT_PROVIDED = 3, "Not provided"
+        PREFER_NOT_TO_SAY = 4, "Prefer not to say"
+
+    class CourseEducationPhase(models.IntegerChoices):
+        PRIMARY = 0, "Primary"
+        SECONDARY = 1, "Secondary"
+        EARLY_YEARS = 2, "Early years"
+
+    class StudyMode(models.IntegerChoices):
+        FULL_TIME = 0, "Full time"
+        PART_TIME = 1, "Part time"
+
+    class TrainingInitiative(models.IntegerChoices):
+        TRANSITION_TO_TEACH = 0, "Transition to Teach"
+        NOW_TEACH = 1, "Now Teach"
+        MATHS_PHYSICS_CHAIRS = 2, "Maths and Physics Chairs / Researchers in Schools"
+        FUTURE_TEACHING_SCHOLARS = 3, "Future Teaching Scholars"
+        NO_INITIATIVE = 4, "No initiative"
+        TROOPS_TO_TEACHERS = 5, "Troops to Teachers"
+        VETERANS_TEACHING_UNDERGRADUATE_BURSARY = 6, "Veterans Teaching undergraduate bursary"
+        INTERNATIONAL_RELOCATION_PAYMENT = 7, "International relocation payment"
+        PRIMARY_MATHEMATICS_SPECIALIST = 8, "Primary mathematics specialist"
+
+    class BursaryTier(models.IntegerChoices):
+        TIER_ONE = 1, "Tier one"
+        TIER_TWO = 2, "Tier two"
+        TIER_THREE = 3, "Tier three"
+
+    class PlacementDetail(models.IntegerChoices):
+        HAS_PLACEMENT_DETAIL = 0, "Has placement detail"
+        NO_PLACEMENT_DETAIL = 1, "No placement detail"
+
+    EARLY_YEARS_ROUTES = frozenset(
+        {
+            TrainingRoute.EARLY_YEARS_UNDERGRAD,
+            TrainingRoute.EARLY_YEARS_ASSESSMENT_ONLY,
+            TrainingRoute.EARLY_YEARS_SALARIED,
+            TrainingRoute.EARLY_YEARS_POSTGRAD,
+        }
+    )
+    COMPLETE_STATES = frozenset({State.RECOMMENDED_FOR_AWARD, State.WITHDRAWN, State.AWARDED})
+    IN_TRAINING_STATES = frozenset(
+        {State.SUBMITTED_FOR_TRN, State.TRN_RECEIVED, State.RECOMMENDED_FOR_AWARD}
+    )
+
+    # event name -> (states it may start from, state it leads to)
+    TRANSITIONS: dict[str, tuple[frozenset[int], int]] = {
+        "submit_for_trn": (frozenset({State.DRAFT, State.DEFERRED}), State.SUBMITTED_FOR_TRN),
+        "receive_trn": (
+            frozenset({State.SUBMITTED_FOR_TRN, State.DEFERRED, State.TRN_RECEIVED}),
+            State.TRN_RECEIVED,
+        ),
+        "recommend_for_award": (frozenset({State.TRN_RECEIVED}), State.RECOMMENDED_FOR_AWARD),
+        "withdraw": (
+            frozenset({State.SUBMITTED_FOR_TRN, State.TRN_RECEIVED, State.DEFERRED}),
+            State.WITHDRAWN,
+        ),
+        "defer": (frozenset({State.SUBMITTED_FOR_TRN, State.TRN_RECEIVED}), State.DEFERRED),
+        "award": (frozenset({State.RECOMMENDED_FOR_AWARD}), State.AWARDED),
+    }
+
+    slug = models.CharField(
+        max_length=SLUG_LENGTH, unique=True, default=generate_slug, editable=False
+    )
+    trn = models.CharField("TRN", max_length=7, blank=True, default="")
+    first_names = models.CharField(max_length=255)
+    middle_names = models.CharField(max_length=255, blank=True, default="")
+    last_name = models.CharField(max_length=255)
+    date_of_birth = models.DateField(null=True, blank=True)
+    email = models.EmailField(blank=True, default="")
+    sex = models.IntegerField(choices=Sex.choices, null=True, blank=True)
+    state = models.IntegerField(choices=State.choices, default=State.DRAFT)
+    training_route = models.IntegerField(choices=TrainingRoute.choices, null=True, blank=True)
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="trainees")
+    lead_partner = models.ForeignKey(
+        LeadPartner, null=True, blank=True, on_delete=models.SET_NULL, related_name="trainees"
+    )
+    apply_application = models.OneToOneField(
+        ApplyApplication, null=True, blank=True, on_delete=models.SET_NULL, related_name="trainee"
+    )
+
+    # Course details
+    course_uuid = models.UUIDField(null=True, blank=True)
+    course_education_phase = models.IntegerField(
+        choices=CourseEducationPhase.choices, null=True, blank=True
+    )
+    course_subject_one = models.CharField(max_length=255, blank=True, null=True)
+    course_subject_two = models.CharField(max_length=255, blank=True, null=True)
+    course_subject_three = models.CharField(max_length=255, blank=True, null=True)
+    course_min_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    course_max_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    itt_start_date = models.DateField("ITT start date", null=True, blank=True)
+    itt_end_date = models.DateField("ITT end date", null=True, blank=True)
+    study_mode = models.IntegerField(choices=StudyMode.choices, null=True, blank=True)
+
+    # Funding
+    training_initiative = models.IntegerField(
+        choices=TrainingInitiative.choices, null=True, blank=True
+    )
+    applying_for_bursary = models.BooleanField(null=True, blank=True)
+    applying_for_scholarship = models.BooleanField(null=True, blank=True)
+    applying_for_grant = models.BooleanField(null=True, blank=True)
+    bursary_tier = models.IntegerField(choices=BursaryTier.choices, null=True, blank=True)
+
+    placement_detail = models.IntegerField(choices=PlacementDetail.choices, null=True, blank=True)
+    progress = models.JSONField(default=dict, blank=True)
+    degree_institution_uuid = models.UUIDField(
+        null=True, blank=True, help_text="DfE reference data id of the degree-awarding institution"
+    )
+
+    # Workflow
+    submitted_for_trn_at = models.DateTimeField(null=True, blank=True)
+    recommended_for_award_at = models.DateTimeField(null=True, blank=True)
+    awarded_at = models.DateTimeField(null=True, blank=True)
+    withdraw_date = models.DateTimeField(null=True, blank=True)
+    withdraw_reasons_details = models.TextField(blank=True, null=True)
+    withdraw_reasons_dfe_details = models.TextField(blank=True, null=True)
+    withdrawal_reasons = models.ManyToManyField(
+        WithdrawalReason, blank=True, related_name="trainees"
+    )
+    discarded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(m2m_fields=[withdrawal_reasons])
+    objects = KeptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("run_playbook_fixes", "Can run support playbook fixes")]
+        indexes = [
+            models.Index(fields=["trn"], name="trainees_trainee_trn"),
+            models.Index(Upper("email"), name="trainees_trainee_email_upper"),
+            models.Index(
+                OpClass(Upper("last_name"), name="text_pattern_ops"),
+                name="trainees_trainee_last_name",
+            ),
+            models.Index(
+                OpClass(Upper("first_names"), name="text_pattern_ops"),
+                name="trainees_trainee_first_names",
+            ),
+            models.Index(fields=["state"], name="trainees_trainee_state"),
+            models.Index(fields=["training_route"], name="trainees_trainee_route"),
+            models.Index(fields=["provider", "state"], name="trainees_trainee_prov_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.slug})"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_slug = instance.__dict__.get("slug")
+        return instance
+
+    def save(self, *args, **kwargs):
+        loaded = getattr(self, "_loaded_slug", None)
+        if loaded and loaded != self.slug:
+            raise TraineeStateError("A trainee's slug never changes once created.")
+        for name in ("first_names", "middle_names", "last_name", "email", "trn"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                setattr(self, name, " ".join(value.split()))
+        super().save(*args, **kwargs)
+        self._loaded_slug = self.slug
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_names, self.middle_names, self.last_name) if p)
+
+    @property
+    def is_early_years(self) -> bool:
+        return self.training_route in self.EARLY_YEARS_ROUTES
+
+    @property
+    def award_type(self) -> str:
+        return "EYTS" if self.is_early_years else "QTS"
+
+    # --- state transitions -------------------------------------------------------------
+    # Each changes the trainee in memory; the caller saves with a reason (see services).
+
+    def can(self, event: str) -> bool:
+        allowed_from, _ = self.TRANSITIONS[event]
+        return self.state in allowed_from
+
+    def _transition(self, event: str) -> None:
+        allowed_from, target = self.TRANSITIONS[event]
+        if self.state not in allowed_from:
+            allowed = ", ".join(self.State(s).label for s in sorted(allowed_from))
+            raise TraineeStateError(
+                f"Cannot {event.replace('_', ' ')}: the trainee is "
+                f"{self.get_state_display().lower()}. Allowed only when: {allowed}."
+            )
+        self.state = target
+
+    def submit_for_trn(self) -> None:
+        self._transition("submit_for_trn")
+        self.submitted_for_trn_at = timezone.now()
+        if self.apply_application_id and self.apply_application.invalid_data is not None:
+            self.apply_application.invalid_data = None
+            self.apply_application.save_with_reason("Trainee submitted for TRN")
+
+    def receive_trn(self, trn: str | None = None) -> None:
+        """Register's ``trn_received!``: keep a deferred or withdrawn state; never overwrite a TRN."""
+        if not trn and not self.trn:
+            raise TraineeStateError("Cannot record a TRN: none was given and the trainee has none.")
+        if self.state not in (self.State.DEFERRED, self.State.WITHDRAWN):
+            self._transition("receive_trn")
+        if not self.trn:
+            self.trn = trn or ""
+
+    def recommend_for_award(self) -> None:
+        self._transition("recommend_for_award")
+        self.recommended_for_award_at = timezone.now()
+
+    def withdraw(
+        self, *, withdraw_date=None, details: str | None = None, dfe_details: str | None = None
+    ) -> None:
+        self._transition("withdraw")
+        self.withdraw_date = withdraw_date or timezone.now()
+        self.withdraw_reasons_details = details
+        self.withdraw_reasons_dfe_details = dfe_details
+
+    def defer(self) -> None:
+        self._transition("defer")
+
+    def award(self, awarded_at=None) -> None:
+        """Register's ``award_qts!``: the award date is required."""
+        awarded_at = awarded_at or self.awarded_at
+        if not awarded_at:
+            raise TraineeStateError("Cannot award: the award date is missing.")
+        self._transition("award")
+        self.awarded_at = awarded_at
