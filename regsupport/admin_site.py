@@ -21,6 +21,8 @@ class ConsoleAdminSite(admin.AdminSite):
     site_header = "regsupport console"
     site_title = "regsupport"
     index_title = "Support console"
+    # Lists of trainees and jobs are wide; the sidebar would squeeze their columns.
+    enable_nav_sidebar = False
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
