@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
+
 from .models import Trainee
 
 
@@ -26,7 +28,7 @@ class StateBeforeWithdrawal:
                 f"{self.label} (the history holds no earlier state, so the playbook's default "
                 "is used)"
             )
-        when = self.set_at.strftime("%-d %b %Y %H:%M") if self.set_at else "an unknown date"
+        when = f"{timezone.localtime(self.set_at):%-d %b %Y %H:%M}" if self.set_at else "?"
         return f"{self.label} (set on {when} by {self.set_by})"
 
 

@@ -19,6 +19,7 @@ import copy
 import csv
 import io
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -101,11 +102,17 @@ def _display(field_name: str, value: Any) -> Any:
     model_field = Trainee._meta.get_field(field_name)
     if getattr(model_field, "choices", None):
         return dict(model_field.flatchoices).get(value, value)
+    if isinstance(value, datetime):
+        return f"{timezone.localtime(value):%-d %b %Y %H:%M}"
+    if isinstance(value, date):
+        return f"{value:%-d %b %Y}"
     return value
 
 
 def _label(field_name: str) -> str:
-    return str(Trainee._meta.get_field(field_name).verbose_name).capitalize()
+    name = str(Trainee._meta.get_field(field_name).verbose_name)
+    # Upper-case the first letter only: "ITT start date" must not become "Itt start date".
+    return name[:1].upper() + name[1:]
 
 
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChange]:
