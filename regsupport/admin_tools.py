@@ -154,6 +154,8 @@ class Confirmation:
     warnings: list[str] = field(default_factory=list)
     objects: list[Any] = field(default_factory=list)
     confirm_label: str = "Yes, I'm sure"
+    # Values the action needs again on confirm (e.g. a choice made on an earlier step).
+    hidden: dict[str, str] = field(default_factory=dict)
 
 
 def confirm_action(

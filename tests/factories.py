@@ -116,3 +116,29 @@ class TrnRequestFactory(factory.django.DjangoModelFactory):
         model = TrnRequest
 
     trainee = factory.SubFactory(TraineeFactory, submitted=True)
+
+
+def withdrawn_trainee(*, before_state=None, reasons=("another_reason",), **kwargs):
+    """A trainee withdrawn through a real transition, so its history holds the earlier state."""
+    from trainees.models import WithdrawalReason
+
+    kwargs.setdefault("trn", f"{4000000 + TraineeFactory._meta.next_sequence()}")
+    trainee = TraineeFactory(
+        state=before_state if before_state is not None else Trainee.State.TRN_RECEIVED,
+        submitted_for_trn_at=timezone.now(),
+        **kwargs,
+    )
+    trainee.withdraw(details="Moved abroad", dfe_details="Provider emailed DfE")
+    trainee.save_with_reason("Withdrawn by the provider")
+    trainee.withdrawal_reasons.set(WithdrawalReason.objects.filter(name__in=reasons))
+    return trainee
+
+
+def awarded_trainee(*, recommended_only=False, **kwargs):
+    trainee = TraineeFactory(with_trn=True, **kwargs)
+    trainee.recommend_for_award()
+    trainee.save_with_reason("Recommended by the provider")
+    if not recommended_only:
+        trainee.award(timezone.now())
+        trainee.save_with_reason("Award date from DQT")
+    return trainee

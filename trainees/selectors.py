@@ -1,0 +1,53 @@
+"""Reads that decide what a playbook fix would do, shared by services and confirmation pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from .models import Trainee
+
+
+@dataclass(frozen=True)
+class StateBeforeWithdrawal:
+    state: int
+    set_at: datetime | None
+    set_by: str
+    from_history: bool
+
+    @property
+    def label(self) -> str:
+        return Trainee.State(self.state).label
+
+    def describe(self) -> str:
+        if not self.from_history:
+            return (
+                f"{self.label} (the history holds no earlier state, so the playbook's default "
+                "is used)"
+            )
+        when = f"{timezone.localtime(self.set_at):%-d %b %Y %H:%M}" if self.set_at else "?"
+        return f"{self.label} (set on {when} by {self.set_by})"
+
+
+def trainee_state_before_withdrawal(*, trainee: Trainee) -> StateBeforeWithdrawal:
+    """The last state other than withdrawn that a change actually set, from the history.
+
+    Register took the last audit and used its state only if that audit happened to change
+    the state, so a plain field edit after the withdrawal sent trainees back to
+    trn_received. Here every history row is compared with the one before it, and only rows
+    that changed the state (or created the trainee) count. ``trn_received`` is the
+    fallback only when no such row exists.
+    """
+    rows = trainee.history.order_by("history_date", "history_id").values_list(
+        "state", "history_date", "history_user__username"
+    )
+    found: StateBeforeWithdrawal | None = None
+    previous_state: Any = object()
+    for state, when, username in rows:
+        if state != previous_state and state != Trainee.State.WITHDRAWN:
+            found = StateBeforeWithdrawal(state, when, username or "system / shell", True)
+        previous_state = state
+    return found or StateBeforeWithdrawal(Trainee.State.TRN_RECEIVED, None, "", False)
