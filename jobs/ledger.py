@@ -24,6 +24,8 @@ from django.utils import timezone
 
 from .models import ERROR_HISTORY_LIMIT, Job
 
+# Times in SQL are statement_timestamp(), not now(): now() is the start of the transaction,
+# which is not "now" for a statement inside a long one.
 # First key of the two-key advisory lock: "jobs". The second is the job id.
 LOCK_NAMESPACE = 0x4A4F42
 TABLE = "jobs_job"
@@ -49,11 +51,11 @@ def claim(job_id: int, *, ordered_types: list[str]) -> Job | str:
     columns = ", ".join(f"j.{f.column}" for f in Job._meta.concrete_fields)
     # A `running` row whose lock we could take was left by a worker that died mid-job.
     sql = f"""
-        UPDATE {TABLE} j SET state = 'running', started_at = now(), attempts = attempts + 1,
+        UPDATE {TABLE} j SET state = 'running', started_at = statement_timestamp(), attempts = attempts + 1,
                finished_at = NULL
         WHERE j.id = %s
           AND (j.state IN ('enqueued', 'running', 'blocked')
-               OR (j.state IN ('scheduled', 'retrying') AND j.run_after <= now()))
+               OR (j.state IN ('scheduled', 'retrying') AND j.run_after <= statement_timestamp()))
           AND (j.trainee_id IS NULL OR NOT (j.task_name = ANY(%s)) OR NOT EXISTS (
             SELECT 1 FROM {TABLE} e
             WHERE e.trainee_id = j.trainee_id AND e.queue = j.queue AND e.id < j.id
@@ -95,7 +97,7 @@ def _wait_behind_earlier(job_id: int, ordered_types: list[str]) -> bool:
 
 
 def succeed(claim: Job, *, arguments_changed: dict | None = None) -> None:
-    sets = "state = 'succeeded', finished_at = now(), run_after = NULL, note = ''"
+    sets = "state = 'succeeded', finished_at = statement_timestamp(), run_after = NULL, note = ''"
     params: list[Any] = []
     if arguments_changed is not None:
         sets += ", arguments = %s::jsonb"
@@ -159,10 +161,12 @@ def fail(claim: Job, error: ParsedError, *, retry_in: float | None) -> str:
     }
     errors = (list(claim.errors) + [entry])[-ERROR_HISTORY_LIMIT:]
     state = "dead" if retry_in is None else "retrying"
-    run_after = None if retry_in is None else timezone.now() + timedelta(seconds=retry_in)
+    run_after = (
+        None if retry_in is None else timezone.now() + timedelta(seconds=retry_in)
+    )
     _finish(
         claim.id,
-        "state = %s, run_after = %s, finished_at = now(), error_status = %s, error_code = %s, "
+        "state = %s, run_after = %s, finished_at = statement_timestamp(), error_status = %s, error_code = %s, "
         "error_title = %s, error_fields = %s::jsonb, error_message = %s, errors = %s::jsonb",
         [
             state,
@@ -197,7 +201,7 @@ def release_next(*, trainee_id: int, queue: str) -> list[tuple[int, str]]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            UPDATE {TABLE} j SET state = 'enqueued', enqueued_at = now(), note = ''
+            UPDATE {TABLE} j SET state = 'enqueued', enqueued_at = statement_timestamp(), note = ''
             WHERE j.id = (
                 SELECT b.id FROM {TABLE} b
                 WHERE b.trainee_id = %s AND b.queue = %s AND b.state NOT IN {UNFINISHED}

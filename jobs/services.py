@@ -190,21 +190,21 @@ def sweep(*, lost_after: timedelta | None = None, limit: int = 10_000) -> dict[s
     ordered = sorted(registry.ordered_task_names())
     statements = {
         "due": """
-            UPDATE jobs_job SET state = 'enqueued', enqueued_at = now()
+            UPDATE jobs_job SET state = 'enqueued', enqueued_at = statement_timestamp()
             WHERE id IN (SELECT id FROM jobs_job
-                         WHERE state IN ('scheduled', 'retrying') AND run_after <= now()
+                         WHERE state IN ('scheduled', 'retrying') AND run_after <= statement_timestamp()
                          ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
             RETURNING id, queue""",
         "lost": """
-            UPDATE jobs_job SET enqueued_at = now()
+            UPDATE jobs_job SET enqueued_at = statement_timestamp()
             WHERE id IN (SELECT id FROM jobs_job
-                         WHERE state = 'enqueued' AND enqueued_at <= now() - %(lost)s
+                         WHERE state = 'enqueued' AND enqueued_at <= statement_timestamp() - %(lost)s
                          ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
             RETURNING id, queue""",
         "orphaned": """
-            UPDATE jobs_job SET state = 'enqueued', enqueued_at = now()
+            UPDATE jobs_job SET state = 'enqueued', enqueued_at = statement_timestamp()
             WHERE id IN (SELECT j.id FROM jobs_job j
-                         WHERE j.state = 'running' AND j.started_at <= now() - %(lost)s
+                         WHERE j.state = 'running' AND j.started_at <= statement_timestamp() - %(lost)s
                            AND NOT EXISTS (
                              SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory'
                                AND l.classid = %(ns)s AND l.objid = j.id::int::oid
@@ -212,7 +212,7 @@ def sweep(*, lost_after: timedelta | None = None, limit: int = 10_000) -> dict[s
                          ORDER BY j.id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
             RETURNING id, queue""",
         "unblocked": """
-            UPDATE jobs_job SET state = 'enqueued', enqueued_at = now(), note = ''
+            UPDATE jobs_job SET state = 'enqueued', enqueued_at = statement_timestamp(), note = ''
             WHERE id IN (SELECT j.id FROM jobs_job j
                          WHERE j.state = 'blocked' AND (
                            j.trainee_id IS NULL OR NOT (j.task_name = ANY(%(ordered)s))
