@@ -240,9 +240,9 @@ class JobPageMixin:
         if response is not None:
             response.context_data["form_action"] = request.get_full_path()
             return response
-        return HttpResponseRedirect(
-            reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[pk])
-        )
+        # The job may have left this list (a retried job is no longer dead): show it where
+        # every job is.
+        return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[pk]))
 
     def retry_view(self, request, pk):
         def perform(job, form):
