@@ -161,9 +161,7 @@ def fail(claim: Job, error: ParsedError, *, retry_in: float | None) -> str:
     }
     errors = (list(claim.errors) + [entry])[-ERROR_HISTORY_LIMIT:]
     state = "dead" if retry_in is None else "retrying"
-    run_after = (
-        None if retry_in is None else timezone.now() + timedelta(seconds=retry_in)
-    )
+    run_after = None if retry_in is None else timezone.now() + timedelta(seconds=retry_in)
     _finish(
         claim.id,
         "state = %s, run_after = %s, finished_at = statement_timestamp(), error_status = %s, error_code = %s, "

@@ -60,3 +60,11 @@ def apply_noop(job, **_):
 def noop(job, **_):
     """The benchmark's job: the ledger's cost shows against the same empty Celery task."""
     return None
+
+
+@job_type("tests.bench_count", label="Benchmark Count", queue="default")
+def bench_count(job, **_):
+    """The ledger side of the throughput benchmark: the same work as its bare Celery task."""
+    from benchmarks.counter import count_done
+
+    count_done()
