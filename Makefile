@@ -27,6 +27,10 @@ fmt: $(STAMP)
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
+# The jobs benchmark (docs/benchmarks.md): its own database regsupport_bench, ~10 minutes.
+bench: $(STAMP)
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
+
 services-stop: $(STAMP)
 	$(PY) -m regsupport.devservices stop
 

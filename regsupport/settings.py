@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "providers",
     "trainees",
     "dqt",
+    "jobs",
 ]
 
 MIDDLEWARE = [
@@ -102,6 +103,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker killed mid-job gives its message back; the ledger's lock and state check make
+# sure the job still runs only once at a time (jobs/ledger.py).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ROUTES = {
+    "jobs.sweep": {"queue": "default"},
+    "jobs.remove_dead_duplicates": {"queue": "default"},
+    "jobs.purge_succeeded": {"queue": "default"},
+}
+CELERY_BEAT_SCHEDULE = {
+    "jobs-sweep": {"task": "jobs.sweep", "schedule": 5.0, "options": {"expires": 5.0}},
+    "jobs-remove-dead-duplicates": {"task": "jobs.remove_dead_duplicates", "schedule": 300.0},
+    "jobs-purge-succeeded": {"task": "jobs.purge_succeeded", "schedule": 3600.0},
+}
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 # Reverting from the history page would bypass services and their reasons.

@@ -142,3 +142,42 @@ def awarded_trainee(*, recommended_only=False, **kwargs):
         trainee.award(timezone.now())
         trainee.save_with_reason("Award date from DQT")
     return trainee
+
+
+class JobFactory(factory.django.DjangoModelFactory):
+    """A ledger row as a job of that type would leave it; ``dead=True`` for a failed one."""
+
+    class Meta:
+        model = "jobs.Job"
+
+    task_name = "tests.ordered"
+    queue = "dqt"
+    trainee = factory.SubFactory(TraineeFactory, with_trn=True)
+    arguments = factory.LazyAttribute(lambda o: {"path": "/dev/null", "step": "x"})
+    state = "enqueued"
+    max_attempts = 3
+
+    class Params:
+        dead = factory.Trait(
+            state="dead",
+            attempts=1,
+            error_status=404,
+            error_code=10001,
+            error_title="Teacher with specified TRN not found",
+            error_message=(
+                'status: 404, body: {"title":"Teacher with specified TRN not found",'
+                '"status":404,"errorCode":10001}'
+            ),
+            errors=factory.LazyAttribute(
+                lambda o: [
+                    {
+                        "attempt": 1,
+                        "at": "2026-11-20T10:00:00+00:00",
+                        "status": 404,
+                        "code": 10001,
+                        "title": "Teacher with specified TRN not found",
+                        "message": o.error_message,
+                    }
+                ]
+            ),
+        )

@@ -1,0 +1,533 @@
+"""The dead-jobs console and the job ledger in the admin. Thin: every change is a call to
+``jobs.services``; refusals (``JobError``) are shown to the agent as error messages."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
+from django.db.models import Q
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+
+from providers.models import Provider
+from regsupport.admin_site import ConsoleTool
+from regsupport.admin_tools import AuditedAdmin, Confirmation, confirm_action
+from trainees.models import Trainee
+
+from . import registry, services, views
+from .diagnosis import diagnose
+from .errors import JobError
+from .models import DeadJob, Job
+from .selectors import distinct_dead_values
+
+
+class DeferredJoinPaginator(Paginator):
+    """Pages by id first (an index-only scan, however deep the page), then loads the 100
+    rows with their trainee and provider."""
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom : bottom + self.per_page])
+        rows = {
+            row.pk: row
+            for row in self.object_list.model._default_manager.filter(pk__in=ids).select_related(
+                "trainee__provider"
+            )
+        }
+        return Page([rows[i] for i in ids if i in rows], number, self)
+
+
+class JobTypeFilter(admin.SimpleListFilter):
+    title = "job type"
+    parameter_name = "task_name"
+
+    def lookups(self, request, model_admin):
+        return [(t.name, t.label) for t in registry.all_types()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(task_name=self.value()) if self.value() else queryset
+
+
+class DeadValueFilter(admin.SimpleListFilter):
+    column = ""
+
+    def lookups(self, request, model_admin):
+        return [(str(v), str(v)) for v in distinct_dead_values(self.column)]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(**{self.column: int(self.value())})
+        return queryset
+
+
+class ErrorStatusFilter(DeadValueFilter):
+    title = "error status"
+    parameter_name = "error_status"
+    column = "error_status"
+
+
+class ErrorCodeFilter(DeadValueFilter):
+    title = "error code"
+    parameter_name = "error_code"
+    column = "error_code"
+
+
+class ProviderFilter(admin.SimpleListFilter):
+    title = "provider"
+    parameter_name = "provider"
+
+    def lookups(self, request, model_admin):
+        return [(str(pk), name) for pk, name in Provider.objects.values_list("pk", "name")]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(
+                trainee_id__in=Trainee.objects.filter(provider_id=self.value()).values("pk")
+            )
+        return queryset
+
+
+class DaysWaitingFilter(admin.SimpleListFilter):
+    title = "days waiting"
+    parameter_name = "days"
+    BUCKETS = {"0-1": (0, 1), "2-7": (2, 7), "8-30": (8, 30), "31+": (31, None)}
+
+    def lookups(self, request, model_admin):
+        return [(key, f"{key} days") for key in self.BUCKETS]
+
+    def queryset(self, request, queryset):
+        if self.value() not in self.BUCKETS:
+            return queryset
+        low, high = self.BUCKETS[self.value()]
+        today = timezone.localdate()
+        start = timezone.make_aware(
+            timezone.datetime.combine(today - timedelta(days=low - 1), timezone.datetime.min.time())
+        )
+        queryset = queryset.filter(created_at__lt=start)
+        if high is not None:
+            end = timezone.make_aware(
+                timezone.datetime.combine(
+                    today - timedelta(days=high), timezone.datetime.min.time()
+                )
+            )
+            queryset = queryset.filter(created_at__gte=end)
+        return queryset
+
+
+class JobPageMixin:
+    """The job page: arguments, every attempt with its error, the trainee, the diagnosis,
+    and Retry / Discard buttons leading to a confirmation page."""
+
+    change_form_template = "admin/jobs/job_change_form.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("jobs.retry_job")
+
+    def has_discard_permission(self, request):
+        return request.user.has_perm("jobs.discard_job")
+
+    @admin.display(description="trainee", ordering="trainee_id")
+    def trainee_link(self, job):
+        if not job.trainee_id:
+            return "—"
+        url = reverse("admin:trainees_trainee_change", args=[job.trainee_id])
+        return format_html('<a href="{}">{}</a>', url, job.trainee_id)
+
+    @admin.display(description="arguments")
+    def arguments_display(self, job):
+        return format_html("<pre>{}</pre>", json.dumps(job.arguments, indent=2, sort_keys=True))
+
+    @admin.display(description="attempts with errors")
+    def attempts_display(self, job):
+        if not job.errors:
+            return "No failed attempts."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>",
+            (
+                (
+                    e.get("attempt"),
+                    e.get("at"),
+                    e.get("status") or "—",
+                    e.get("code") or "—",
+                    e.get("title") or "—",
+                    e.get("message"),
+                )
+                for e in job.errors
+            ),
+        )
+        return format_html(
+            '<table class="job-attempts"><thead><tr><th>Attempt</th><th>When</th>'
+            "<th>Status</th><th>Code</th><th>Title</th><th>Message</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            rows,
+        )
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<int:pk>/retry/",
+                self.admin_site.admin_view(self.retry_view),
+                name="{}_{}_retry".format(*info),
+            ),
+            path(
+                "<int:pk>/discard/",
+                self.admin_site.admin_view(self.discard_view),
+                name="{}_{}_discard".format(*info),
+            ),
+        ] + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        job = self.get_object(request, object_id)
+        if job is not None:
+            info = self.opts.app_label, self.opts.model_name
+            buttons = []
+            if job.state == Job.State.DEAD and self.has_retry_permission(request):
+                buttons.append(
+                    {
+                        "label": "Retry",
+                        "css_class": "job-retry",
+                        "url": reverse("admin:{}_{}_retry".format(*info), args=[job.pk]),
+                    }
+                )
+            if job.state not in (
+                Job.State.DISCARDED,
+                Job.State.SUCCEEDED,
+                Job.State.RUNNING,
+            ) and self.has_discard_permission(request):
+                buttons.append(
+                    {
+                        "label": "Discard",
+                        "css_class": "job-discard",
+                        "url": reverse("admin:{}_{}_discard".format(*info), args=[job.pk]),
+                    }
+                )
+            extra_context["object_buttons"] = buttons
+            extra_context["diagnosis"] = diagnose(job)
+            extra_context["title"] = str(job)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _one(self, request, pk, *, permission, title, changes, perform):
+        if not permission(request):
+            raise PermissionDenied
+        job = get_object_or_404(Job, pk=pk)
+        response = confirm_action(
+            self,
+            request,
+            Job.objects.filter(pk=pk),
+            confirmation=Confirmation(title=title, changes=changes, objects=[job]),
+            perform=lambda form: perform(job, form),
+            error_types=(JobError,),
+        )
+        if response is not None:
+            response.context_data["form_action"] = request.get_full_path()
+            return response
+        # The job may have left this list (a retried job is no longer dead): show it where
+        # every job is.
+        return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[pk]))
+
+    def retry_view(self, request, pk):
+        def perform(job, form):
+            services.job_retry(job=job, actor=request.user, reason=form.cleaned_data["reason"])
+            return f"Job {job.pk} will be retried imminently."
+
+        return self._one(
+            request,
+            pk,
+            permission=self.has_retry_permission,
+            title="Retry this job?",
+            changes=["The job goes back in its queue and runs again."],
+            perform=perform,
+        )
+
+    def discard_view(self, request, pk):
+        def perform(job, form):
+            services.job_discard(job=job, actor=request.user, reason=form.cleaned_data["reason"])
+            return f"Job {job.pk} discarded. It stays in the ledger with your reason."
+
+        return self._one(
+            request,
+            pk,
+            permission=self.has_discard_permission,
+            title="Discard this job?",
+            changes=[
+                "The job will never run again; it is kept, marked discarded, "
+                "with your reason in its history."
+            ],
+            perform=perform,
+        )
+
+
+@admin.register(DeadJob)
+class DeadJobAdmin(JobPageMixin, AuditedAdmin):
+    list_display = [
+        "job_type",
+        "trainee_link",
+        "trn",
+        "name",
+        "date_of_birth",
+        "trainee_state",
+        "provider",
+        "error_status",
+        "error_code",
+        "error_title",
+        "days_waiting_display",
+        "diagnosis_title",
+    ]
+    list_display_links = ["job_type"]
+    list_filter = [
+        JobTypeFilter,
+        ErrorStatusFilter,
+        ErrorCodeFilter,
+        ProviderFilter,
+        DaysWaitingFilter,
+    ]
+    search_fields = ["error_message"]  # shows the box; the search itself is below
+    search_help_text = "Trainee id, slug or TRN, or text in the error."
+    list_per_page = 100
+    show_full_result_count = False
+    paginator = DeferredJoinPaginator
+    ordering = ["created_at", "id"]
+    sortable_by = ["days_waiting_display", "trainee_link", "trn"]
+    actions = ["retry_selected", "discard_selected"]
+    change_list_template = "admin/jobs/deadjob_change_list.html"
+    readonly_fields = [
+        "job_type",
+        "state",
+        "queue",
+        "trainee_link",
+        "arguments_display",
+        "attempts",
+        "max_attempts",
+        "created_at",
+        "enqueued_at",
+        "started_at",
+        "finished_at",
+        "error_status",
+        "error_code",
+        "error_title",
+        "error_fields",
+        "error_message",
+        "attempts_display",
+        "note",
+        "discarded_at",
+        "discard_reason",
+    ]
+    fields = readonly_fields
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(state=Job.State.DEAD)
+            .select_related("trainee__provider")
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        trainees = Q(slug=term) | Q(trn=term)
+        if term.isdigit():
+            trainees |= Q(pk=int(term))
+        trainee_ids = list(Trainee.objects.filter(trainees).values_list("pk", flat=True)[:50])
+        if trainee_ids:
+            return queryset.filter(trainee_id__in=trainee_ids), False
+        return queryset.filter(error_message__icontains=term), False
+
+    @admin.display(description="job type", ordering="task_name")
+    def job_type(self, job):
+        return job.type_label
+
+    @admin.display(description="TRN", ordering="trainee__trn")
+    def trn(self, job):
+        return job.trainee.trn if job.trainee else ""
+
+    @admin.display(description="name")
+    def name(self, job):
+        return job.trainee.full_name if job.trainee else ""
+
+    @admin.display(description="date of birth")
+    def date_of_birth(self, job):
+        return job.trainee.date_of_birth if job.trainee else None
+
+    @admin.display(description="state")
+    def trainee_state(self, job):
+        return job.trainee.get_state_display() if job.trainee else ""
+
+    @admin.display(description="provider")
+    def provider(self, job):
+        return job.trainee.provider.name if job.trainee else ""
+
+    @admin.display(description="days waiting", ordering="created_at")
+    def days_waiting_display(self, job):
+        return job.days_waiting
+
+    @admin.display(description="diagnosis")
+    def diagnosis_title(self, job):
+        found = diagnose(job)
+        return found.title if found else ""
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = dict(extra_context or {})
+        query = request.GET.copy()
+        query.pop("p", None)
+        query.pop("o", None)
+        extra_context["csv_url"] = reverse("admin:jobs_deadjob_csv") + (
+            "?" + query.urlencode() if query else ""
+        )
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        return [
+            path("csv/", self.admin_site.admin_view(self.csv_view), name="jobs_deadjob_csv"),
+        ] + super().get_urls()
+
+    def filtered_queryset(self, request):
+        """The jobs the list shows for this request's filters and search (all pages)."""
+        changelist: ChangeList = self.get_changelist_instance(request)
+        return changelist.get_queryset(request)
+
+    def csv_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        jobs = self.filtered_queryset(request)
+        task_name = request.GET.get("task_name")
+        label = registry.label_for(task_name) if task_name else "Dead jobs"
+        return views.dead_jobs_csv_response(jobs, label=label)
+
+    def _confirm_count_intro(self, request, queryset):
+        if request.POST.get("select_across") == "1":
+            return (
+                "You are acting on every dead job matching the current filter"
+                f"{_filter_text(request)}, on every page."
+            )
+        return "You are acting on the jobs you ticked."
+
+    @admin.action(description="Retry selected dead jobs", permissions=["retry"])
+    def retry_selected(self, request, queryset):
+        def perform(form):
+            count = queryset.retry(actor=request.user, reason=form.cleaned_data["reason"])
+            return f"{count} jobs will be retried imminently, oldest first."
+
+        return confirm_action(
+            self,
+            request,
+            queryset,
+            confirmation=Confirmation(
+                title="Retry dead jobs?",
+                intro=self._confirm_count_intro(request, queryset),
+                changes=[
+                    "Each job goes back in its queue, oldest first, so a trainee's "
+                    "earlier jobs run before later ones."
+                ],
+            ),
+            perform=perform,
+            error_types=(JobError,),
+        )
+
+    @admin.action(description="Discard selected jobs", permissions=["discard"])
+    def discard_selected(self, request, queryset):
+        def perform(form):
+            count = queryset.discard(actor=request.user, reason=form.cleaned_data["reason"])
+            return f"{count} jobs discarded. They stay in the ledger with your reason."
+
+        return confirm_action(
+            self,
+            request,
+            queryset,
+            confirmation=Confirmation(
+                title="Discard dead jobs?",
+                intro=self._confirm_count_intro(request, queryset),
+                changes=[
+                    "The jobs will never run again; each is kept, marked discarded, "
+                    "with your reason in its history."
+                ],
+            ),
+            perform=perform,
+            error_types=(JobError,),
+        )
+
+
+def _filter_text(request) -> str:
+    shown = {k: v for k, v in request.GET.items() if k not in ("p", "o")}
+    return f" ({urlencode(shown)})" if shown else " (no filter: all dead jobs)"
+
+
+@admin.register(Job)
+class JobAdmin(JobPageMixin, AuditedAdmin):
+    """Every job in the ledger, whatever its state (developers look here for the rest)."""
+
+    list_display = [
+        "id",
+        "job_type",
+        "trainee_link",
+        "queue",
+        "state",
+        "attempts",
+        "run_after",
+        "created_at",
+        "error_status",
+        "note",
+    ]
+    list_filter = ["state", "queue", JobTypeFilter]
+    list_per_page = 100
+    show_full_result_count = False
+    paginator = DeferredJoinPaginator
+    search_fields = ["=trainee__id", "=id"]
+    readonly_fields = DeadJobAdmin.readonly_fields
+    fields = readonly_fields
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="job type", ordering="task_name")
+    def job_type(self, job):
+        return job.type_label
+
+
+admin.site.register_tool(
+    ConsoleTool(
+        "Dead jobs",
+        "admin:jobs-dead-index",
+        "jobs.view_deadjob",
+        "Failed background jobs by type: filter, download, retry, discard.",
+    ),
+    urls=[
+        path(
+            "console/dead-jobs/",
+            admin.site.admin_view(views.dead_jobs_index),
+            name="jobs-dead-index",
+        )
+    ],
+)
+admin.site.register_tool(
+    ConsoleTool(
+        "Job queues",
+        "admin:jobs-queues",
+        "jobs.inspect_queues",
+        "Jobs waiting in each queue, by type; find a trainee's jobs.",
+    ),
+    urls=[path("console/queues/", admin.site.admin_view(views.queues), name="jobs-queues")],
+)

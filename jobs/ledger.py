@@ -1,0 +1,215 @@
+"""The worker's bookkeeping on the ledger: claim a job, record how its attempt ended.
+
+This is the hot path (every job passes here two or three times), so it is plain SQL on
+the row, one statement per step, and it writes no history rows: the state changes a
+worker makes are facts about the job, kept on the row itself (attempts, errors, times).
+History is kept for what people do to jobs (retry, discard), see ``services``.
+
+A job runs at most once at a time: a worker first takes a PostgreSQL advisory lock on the
+job id (held by its connection, so it disappears if the worker dies) and then flips the
+row to ``running`` only from a runnable state. A second copy of the message, from the
+sweeper or from Redis redelivering, finds the lock taken or the state wrong and is dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from .models import ERROR_HISTORY_LIMIT, Job
+
+# Times in SQL are statement_timestamp(), not now(): now() is the start of the transaction,
+# which is not "now" for a statement inside a long one.
+# First key of the two-key advisory lock: "jobs". The second is the job id.
+LOCK_NAMESPACE = 0x4A4F42
+TABLE = "jobs_job"
+UNFINISHED = "('succeeded', 'discarded')"
+
+
+def _lock(job_id: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s::int)", [LOCK_NAMESPACE, job_id])
+        return cursor.fetchone()[0]
+
+
+def unlock(job_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s, %s::int)", [LOCK_NAMESPACE, job_id])
+
+
+def claim(job_id: int, *, ordered_types: list[str]) -> Job | str:
+    """Flip the job to running and return it, or say why not ("locked", "not runnable",
+    "blocked"). ``ordered_types``: job types whose queue keeps each trainee's jobs in order."""
+    if not _lock(job_id):
+        return "locked"
+    columns = ", ".join(f"j.{f.column}" for f in Job._meta.concrete_fields)
+    # A `running` row whose lock we could take was left by a worker that died mid-job.
+    sql = f"""
+        UPDATE {TABLE} j SET state = 'running', started_at = statement_timestamp(), attempts = attempts + 1,
+               finished_at = NULL
+        WHERE j.id = %s
+          AND (j.state IN ('enqueued', 'running', 'blocked')
+               OR (j.state IN ('scheduled', 'retrying') AND j.run_after <= statement_timestamp()))
+          AND (j.trainee_id IS NULL OR NOT (j.task_name = ANY(%s)) OR NOT EXISTS (
+            SELECT 1 FROM {TABLE} e
+            WHERE e.trainee_id = j.trainee_id AND e.queue = j.queue AND e.id < j.id
+              AND e.state NOT IN {UNFINISHED}))
+        RETURNING {columns}"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [job_id, ordered_types])
+        row = cursor.fetchone()
+    if row is not None:
+        names = [f.attname for f in Job._meta.concrete_fields]
+        values = [
+            _json(v) if n in ("arguments", "errors", "error_fields") else v
+            for n, v in zip(names, row, strict=True)
+        ]
+        return Job.from_db(connection.alias, names, values)
+    blocked = bool(ordered_types) and _wait_behind_earlier(job_id, ordered_types)
+    unlock(job_id)
+    return "blocked" if blocked else "not runnable"
+
+
+def _wait_behind_earlier(job_id: int, ordered_types: list[str]) -> bool:
+    """Park a runnable job that an earlier unfinished job of its trainee holds back."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {TABLE} j SET state = 'blocked', note = 'waiting for job ' || (
+                SELECT min(e.id) FROM {TABLE} e
+                WHERE e.trainee_id = j.trainee_id AND e.queue = j.queue AND e.id < j.id
+                  AND e.state NOT IN {UNFINISHED})
+            WHERE j.id = %s AND j.state IN ('enqueued', 'blocked', 'running')
+              AND j.task_name = ANY(%s) AND EXISTS (
+                SELECT 1 FROM {TABLE} e
+                WHERE e.trainee_id = j.trainee_id AND e.queue = j.queue AND e.id < j.id
+                  AND e.state NOT IN {UNFINISHED})
+            RETURNING id""",
+            [job_id, ordered_types],
+        )
+        return cursor.fetchone() is not None
+
+
+def succeed(claim: Job, *, arguments_changed: dict | None = None) -> None:
+    sets = "state = 'succeeded', finished_at = statement_timestamp(), run_after = NULL, note = ''"
+    params: list[Any] = []
+    if arguments_changed is not None:
+        sets += ", arguments = %s::jsonb"
+        params.append(json.dumps(arguments_changed))
+    _finish(claim.id, sets, params)
+
+
+def reschedule(claim: Job, *, run_after: datetime, note: str, arguments: dict) -> None:
+    # A reschedule is not a failed attempt: give the attempt back.
+    _finish(
+        claim.id,
+        "state = 'scheduled', attempts = attempts - 1, run_after = %s, note = %s, "
+        "arguments = %s::jsonb, finished_at = NULL",
+        [run_after, note[:255], json.dumps(arguments)],
+    )
+
+
+@dataclass
+class ParsedError:
+    status: int | None
+    code: int | None
+    title: str
+    fields: dict | None
+    message: str
+    transient: bool
+
+
+def parse_error(exc: BaseException) -> ParsedError:
+    def _int(value):
+        try:
+            return int(value) if value is not None else None
+        except (TypeError, ValueError):
+            return None
+
+    fields = getattr(exc, "field_errors", None)
+    return ParsedError(
+        status=_int(getattr(exc, "status", None)),
+        code=_int(getattr(exc, "error_code", None)),
+        title=str(getattr(exc, "title", "") or "")[:255],
+        fields=fields if isinstance(fields, dict) and fields else None,
+        message=str(exc) or exc.__class__.__name__,
+        transient=bool(getattr(exc, "transient", False)),
+    )
+
+
+def backoff_seconds(attempt: int, *, base: float, cap: float) -> float:
+    """Exponential backoff with full jitter: uniform between half and all of base·2^(n-1)."""
+    ceiling = min(cap, base * 2 ** max(attempt - 1, 0))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def fail(claim: Job, error: ParsedError, *, retry_in: float | None) -> str:
+    """Record a failed attempt; ``retry_in`` None means the job is dead."""
+    entry = {
+        "attempt": claim.attempts,
+        "at": timezone.now().isoformat(),
+        "status": error.status,
+        "code": error.code,
+        "title": error.title,
+        "message": error.message[:4000],
+    }
+    errors = (list(claim.errors) + [entry])[-ERROR_HISTORY_LIMIT:]
+    state = "dead" if retry_in is None else "retrying"
+    run_after = None if retry_in is None else timezone.now() + timedelta(seconds=retry_in)
+    _finish(
+        claim.id,
+        "state = %s, run_after = %s, finished_at = statement_timestamp(), error_status = %s, error_code = %s, "
+        "error_title = %s, error_fields = %s::jsonb, error_message = %s, errors = %s::jsonb",
+        [
+            state,
+            run_after,
+            error.status,
+            error.code,
+            error.title,
+            json.dumps(error.fields) if error.fields else None,
+            error.message,
+            json.dumps(errors),
+        ],
+    )
+    return state
+
+
+def _finish(job_id: int, sets: str, params: list) -> None:
+    # Only the worker that holds the claim writes, and it releases the lock in the same trip.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {TABLE} SET {sets} WHERE id = %s AND state = 'running' "
+            "RETURNING pg_advisory_unlock(%s, id::int)",
+            [*params, job_id, LOCK_NAMESPACE],
+        )
+        if cursor.fetchone() is None:
+            # Someone discarded it meanwhile: keep their state, just let go of the lock.
+            unlock(job_id)
+
+
+def release_next(*, trainee_id: int, queue: str) -> list[tuple[int, str]]:
+    """The next blocked job of this trainee in this queue may run now that no earlier
+    unfinished job holds it back."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {TABLE} j SET state = 'enqueued', enqueued_at = statement_timestamp(), note = ''
+            WHERE j.id = (
+                SELECT b.id FROM {TABLE} b
+                WHERE b.trainee_id = %s AND b.queue = %s AND b.state NOT IN {UNFINISHED}
+                ORDER BY b.id LIMIT 1)
+              AND j.state = 'blocked'
+            RETURNING id, queue""",
+            [trainee_id, queue],
+        )
+        return list(cursor.fetchall())
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value

@@ -1,0 +1,442 @@
+"""The jobs benchmark (run by `make bench` with benchmarks.settings on regsupport_bench).
+
+Generates 1,000,000 ledger rows (100,000 dead) and 200,000 django-celery-results task rows
+with SQL, then measures the dead-jobs console server-side with the Django test client
+(median of several runs, SQL query counts), the streamed CSV (time, memory growth), a
+bulk retry of 10,000 filtered dead jobs until every message is in Redis, worker throughput
+with and without the ledger, and django-celery-results' admin as the baseline.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+JOBS = 1_000_000
+DEAD = 100_000
+TRAINEES = 200_000
+PROVIDERS = 60
+TASK_RESULTS = 200_000
+TASK_FAILURES = 100_000
+RETRY_BATCH = 10_000  # dead jobs with error status 502: the bulk-retry filter
+RUNS = 7
+DEAD_TYPES = [
+    "dqt.update_trainee",
+    "dqt.withdraw_trainee",
+    "dqt.recommend_for_award",
+    "dqt.register_for_trn",
+]
+BASE_DIR = Path(__file__).resolve().parents[3]
+
+
+class Command(BaseCommand):
+    help = "Benchmark the job ledger and dead-jobs console against django-celery-results."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--regenerate", action="store_true")
+        parser.add_argument("--runs", type=int, default=RUNS)
+        parser.add_argument("--throughput-jobs", type=int, default=3000)
+
+    def handle(self, *args, **options):
+        if "django_celery_results" not in settings.INSTALLED_APPS:
+            raise CommandError(
+                "Run through `make bench` (DJANGO_SETTINGS_MODULE=benchmarks.settings)."
+            )
+        self.runs = options["runs"]
+        self.results: list[tuple[str, str, str]] = []
+        self.machine()
+        started = time.monotonic()
+        self.generate(regenerate=options["regenerate"])
+        self.stdout.write(f"data ready in {time.monotonic() - started:.0f} s\n")
+        from django.contrib.auth import get_user_model
+
+        user, _ = get_user_model().objects.get_or_create(
+            username="bench", defaults={"is_staff": True, "is_superuser": True}
+        )
+        self.client = Client()
+        self.client.force_login(user)
+        self.user = user
+        self.console()
+        self.csv_export()
+        self.bulk_retry()
+        self.baseline()
+        self.throughput(options["throughput_jobs"])
+        self.report()
+
+    # --- output -------------------------------------------------------------------------
+
+    def machine(self):
+        cpu = "unknown CPU"
+        try:
+            for line in Path("/proc/cpuinfo").read_text().splitlines():
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+        except OSError:
+            pass
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            pg = cursor.fetchone()[0]
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+        self.stdout.write(
+            f"machine: {cpu}, {os.cpu_count()} CPUs, {mem:.0f} GB RAM; PostgreSQL {pg}; "
+            f"Python {platform.python_version()}\n"
+        )
+
+    def record(self, name: str, figure: str, target: str):
+        self.results.append((name, figure, target))
+        self.stdout.write(f"  {name:<58} {figure:<28} target {target}\n")
+
+    def report(self):
+        self.stdout.write("\n| measure | result | target |\n|---|---|---|\n")
+        for name, figure, target in self.results:
+            self.stdout.write(f"| {name} | {figure} | {target} |\n")
+
+    # --- data ---------------------------------------------------------------------------
+
+    def generate(self, *, regenerate: bool):
+        from jobs.models import Job
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM jobs_job")
+            have = cursor.fetchone()[0]
+        if have == JOBS and not regenerate:
+            self.stdout.write("reusing existing data (--regenerate to make it again)\n")
+            self._reset_retry_batch()
+            return
+        self.stdout.write("generating data with SQL...\n")
+        sql = f"""
+        TRUNCATE jobs_job, jobs_historicaljob, trainees_trainee, trainees_historicaltrainee,
+                 providers_provider, providers_historicalprovider, django_celery_results_taskresult
+                 RESTART IDENTITY CASCADE;
+        INSERT INTO providers_provider (name, code, ukprn, accreditation_id, accredited,
+            apply_sync_enabled, created_at, updated_at)
+        SELECT 'Provider ' || g, 'P' || g, (10000000 + g)::text, (5000 + g)::text, true, false,
+               now(), now()
+        FROM generate_series(1, {PROVIDERS}) g;
+        INSERT INTO trainees_trainee (slug, trn, first_names, middle_names, last_name, email,
+            state, progress, created_at, updated_at, provider_id, date_of_birth,
+            training_route, itt_start_date, itt_end_date, course_min_age, course_max_age,
+            course_subject_one)
+        SELECT substr(md5(g::text), 1, 24), (3000000 + g)::text, 'First' || g, '',
+               'Last' || g, 'trainee' || g || '@example.com', 2, '{{}}', now(), now(),
+               1 + g % {PROVIDERS}, date '1990-01-01' + (g % 5000), 1,
+               date '2025-09-01', date '2026-07-31', 11, 16, 'mathematics'
+        FROM generate_series(1, {TRAINEES}) g;
+        INSERT INTO jobs_job (task_name, arguments, trainee_id, queue, state, attempts,
+            max_attempts, created_at, enqueued_at, finished_at, error_status, error_code,
+            error_title, error_message, errors, note, discard_reason)
+        SELECT t.task_name, jsonb_build_object('trainee_id', t.trainee_id), t.trainee_id,
+               'dqt', t.state, 1, 10, t.created_at, t.created_at, t.created_at,
+               t.status, t.code, t.title,
+               CASE WHEN t.status IS NULL THEN ''
+                    ELSE 'status: ' || t.status || ', body: {{"title":"' || t.title ||
+                         '","status":' || t.status || ',"errorCode":' || coalesce(t.code, 0)
+                         || '}}, headers: {{}}' END,
+               CASE WHEN t.status IS NULL THEN '[]'::jsonb ELSE jsonb_build_array(
+                   jsonb_build_object('attempt', 1, 'status', t.status, 'code', t.code,
+                                      'title', t.title)) END,
+               '', ''
+        FROM (
+          SELECT g,
+                 1 + (g::bigint * 7919) % {TRAINEES} AS trainee_id,
+                 (ARRAY{DEAD_TYPES!r})[1 + g % {len(DEAD_TYPES)}] AS task_name,
+                 CASE WHEN g <= {DEAD} THEN 'dead' ELSE 'succeeded' END AS state,
+                 now() - ((g * 37) % (60 * 24 * 60)) * interval '1 minute' AS created_at,
+                 CASE WHEN g > {DEAD} THEN NULL
+                      WHEN g <= {RETRY_BATCH} THEN 502
+                      ELSE (ARRAY[400, 404, 404, 405, 500])[1 + g % 5] END AS status,
+                 CASE WHEN g > {DEAD} OR g <= {RETRY_BATCH} THEN NULL
+                      ELSE (ARRAY[10006, 10001, 10001, NULL, NULL])[1 + g % 5] END AS code,
+                 CASE WHEN g > {DEAD} THEN ''
+                      WHEN g <= {RETRY_BATCH} THEN 'Bad Gateway'
+                      ELSE (ARRAY['Teacher has no QTS record',
+                                  'Teacher with specified TRN not found',
+                                  'Teacher with specified TRN not found',
+                                  'Method Not Allowed', 'Internal Server Error'])[1 + g % 5]
+                 END AS title
+          FROM generate_series(1, {JOBS}) g) t;
+        INSERT INTO django_celery_results_taskresult (task_id, status, content_type,
+            content_encoding, result, date_done, traceback, meta, task_args, task_kwargs,
+            task_name, worker, date_created, periodic_task_name)
+        SELECT md5(g::text) || g, CASE WHEN g <= {TASK_FAILURES} THEN 'FAILURE' ELSE 'SUCCESS' END,
+               'application/json', 'utf-8',
+               CASE WHEN g <= {TASK_FAILURES}
+                    THEN '{{"exc_type": "HttpError", "exc_message": ["status: 404, body: {{\\"title\\":\\"Teacher with specified TRN not found\\",\\"status\\":404,\\"errorCode\\":10001}}"]}}'
+                    ELSE 'null' END,
+               now() - (g % 86400) * interval '1 minute',
+               CASE WHEN g <= {TASK_FAILURES} THEN 'Traceback (most recent call last):\n  File "dqt/jobs.py", line 42, in update_trainee\nHttpError: status: 404' ELSE NULL END,
+               '{{"children": []}}', '"(' || (1 + (g::bigint * 7919) % {TRAINEES}) || ',)"', '"{{}}"',
+               (ARRAY{DEAD_TYPES!r})[1 + g % {len(DEAD_TYPES)}], 'celery@bench',
+               now() - (g % 86400) * interval '1 minute', NULL
+        FROM generate_series(1, {TASK_RESULTS}) g;
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+        # VACUUM cannot run inside a transaction block; autocommit is on outside atomic().
+        with connection.cursor() as cursor:
+            for table in (
+                "jobs_job",
+                "trainees_trainee",
+                "django_celery_results_taskresult",
+                "providers_provider",
+            ):
+                cursor.execute(f"VACUUM ANALYZE {table}")
+        assert Job.objects.count() == JOBS
+
+    def _reset_retry_batch(self):
+        """Put the bulk-retry batch back to dead (a previous run retried it)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE jobs_job SET state = 'dead' WHERE id <= %s AND state <> 'dead'",
+                [RETRY_BATCH],
+            )
+            cursor.execute("VACUUM ANALYZE jobs_job")
+
+    # --- measuring ----------------------------------------------------------------------
+
+    def timed_get(self, url: str, params: dict | None = None):
+        times, queries = [], 0
+        self.client.get(url, params or {})  # warm-up
+        for _ in range(self.runs):
+            with CaptureQueriesContext(connection) as captured:
+                start = time.perf_counter()
+                response = self.client.get(url, params or {})
+                if response.streaming:
+                    b"".join(response.streaming_content)
+                else:
+                    response.content  # noqa: B018
+                times.append((time.perf_counter() - start) * 1000)
+            if response.status_code != 200:
+                raise CommandError(f"{url} {params} answered {response.status_code}")
+            queries = len(captured.captured_queries)
+        return statistics.median(times), queries, response
+
+    def console(self):
+        from jobs.models import Job
+
+        self.stdout.write("dead-jobs console (1,000,000 rows, 100,000 dead):\n")
+        listing = "/admin/jobs/deadjob/"
+        some_trainee = Job.objects.filter(state="dead").values_list("trainee_id", flat=True)[500]
+        cases = [
+            ("dead-jobs index (counts per type)", "/admin/console/dead-jobs/", {}),
+            ("dead-jobs list, first page", listing, {}),
+            ("filter: job type", listing, {"task_name": "dqt.update_trainee"}),
+            ("filter: error status 404", listing, {"error_status": "404"}),
+            ("filter: error code 10006", listing, {"error_code": "10006"}),
+            ("filter: provider", listing, {"provider": "7"}),
+            ("filter: days waiting 8-30", listing, {"days": "8-30"}),
+            ("deep page (page 900 of 1,000)", listing, {"p": "900"}),
+            ("search by trainee id", listing, {"q": str(some_trainee)}),
+            ("sort by TRN", listing, {"o": "3"}),
+        ]
+        for name, url, params in cases:
+            median, queries, _ = self.timed_get(url, params)
+            self.record(name, f"{median:.1f} ms, {queries} queries", "≤ 60 ms, ≤ 12 queries")
+
+    def csv_export(self):
+        self.stdout.write("CSV of all 100,000 dead jobs, streamed:\n")
+        with rss_growth() as growth:
+            start = time.perf_counter()
+            response = self.client.get("/admin/jobs/deadjob/csv/")
+            lines = 0
+            for chunk in response.streaming_content:
+                lines += chunk.count(b"\n")
+            elapsed = time.perf_counter() - start
+        self.record(
+            "CSV export, 100,000 dead jobs",
+            f"{elapsed:.2f} s, +{growth['mb']:.1f} MB RSS ({lines - 1} rows)",
+            "≤ 3 s, < 50 MB",
+        )
+
+    def bulk_retry(self):
+        import redis
+
+        from jobs.models import Job
+
+        self.stdout.write("retry 10,000 filtered dead jobs (until all are in Redis):\n")
+        broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+        broker.delete("dqt")
+        assert Job.objects.filter(state="dead", error_status=502).count() == RETRY_BATCH
+        data = {
+            "action": "retry_selected",
+            "select_across": "1",
+            "index": "0",
+            "_selected_action": ["1"],
+            "confirm": "yes",
+            "reason": "Benchmark: DQT 502s are over",
+        }
+        start = time.perf_counter()
+        response = self.client.post("/admin/jobs/deadjob/?error_status=502", data)
+        while broker.llen("dqt") < RETRY_BATCH:
+            time.sleep(0.01)
+        elapsed = time.perf_counter() - start
+        if response.status_code != 302:
+            raise CommandError(f"bulk retry answered {response.status_code}")
+        history = Job.history.filter(history_change_reason="Benchmark: DQT 502s are over").count()
+        self.record(
+            "bulk retry of 10,000 filtered dead jobs",
+            f"{elapsed:.2f} s ({history} history rows)",
+            "≤ 10 s",
+        )
+        broker.delete("dqt")
+        self._reset_retry_batch()
+
+    def baseline(self):
+        from django_celery_results.models import TaskResult
+        from import_export import resources
+
+        self.stdout.write("baseline: django-celery-results admin, 200,000 task rows:\n")
+        listing = "/admin/django_celery_results/taskresult/"
+        median, queries, _ = self.timed_get(listing)
+        self.record(
+            "baseline: TaskResult list",
+            f"{median:.1f} ms, {queries} queries",
+            "(410–440 ms measured before)",
+        )
+        median, queries, _ = self.timed_get(listing, {"q": "123457"})
+        self.record(
+            "baseline: search a trainee id in task_args",
+            f"{median:.1f} ms, {queries} queries",
+            "(1,050 ms measured before)",
+        )
+
+        class TaskResultResource(resources.ModelResource):
+            class Meta:
+                model = TaskResult
+
+        failures = TaskResult.objects.filter(status="FAILURE")
+        with rss_growth() as growth:
+            start = time.perf_counter()
+            text = TaskResultResource().export(queryset=failures).csv
+            elapsed = time.perf_counter() - start
+        self.record(
+            "baseline: import-export CSV of 100,000 failures",
+            f"{elapsed:.2f} s, +{growth['mb']:.1f} MB RSS ({text.count(chr(10)) - 1} lines)",
+            "(45 s, 214 MB measured before)",
+        )
+
+    def throughput(self, n: int):
+        from benchmarks.counter import KEY, client
+        from benchmarks.tasks import plain_noop
+        from jobs.models import Job
+        from jobs.publish import publish_many
+        from regsupport.celery import app
+
+        self.stdout.write(f"throughput, {n} jobs each, one worker with 2 processes:\n")
+        env = dict(os.environ)
+        log = Path(settings.BASE_DIR) / "var" / "bench-worker.log"
+        log.parent.mkdir(exist_ok=True)
+        client().delete("bench", KEY)
+        worker = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "celery"),
+                "-A",
+                "regsupport",
+                "worker",
+                "-Q",
+                "default",
+                "-c",
+                "2",
+                "-P",
+                "prefork",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "WARNING",
+                "-n",
+                "bench@%h",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            time.sleep(1)
+            deadline = time.monotonic() + 60
+            while not app.control.ping(timeout=1) and time.monotonic() < deadline:
+                pass
+            rates: dict[str, list[float]] = {"plain": [], "ledger": []}
+            for _ in range(3):
+                for variant in ("plain", "ledger"):
+                    client().set(KEY, 0)
+                    if variant == "plain":
+                        with app.producer_or_acquire() as producer:
+                            for i in range(n):
+                                plain_noop.apply_async((i,), queue="bench", producer=producer)
+                    else:
+                        jobs = Job.objects.bulk_create(
+                            Job(
+                                task_name="tests.bench_count",
+                                queue="bench",
+                                state="enqueued",
+                                max_attempts=1,
+                                arguments={},
+                            )
+                            for _ in range(n)
+                        )
+                        publish_many((job.pk, "bench") for job in jobs)
+                    start = time.perf_counter()
+                    app.control.add_consumer("bench", reply=True, destination=None)
+                    while int(client().get(KEY) or 0) < n:
+                        time.sleep(0.005)
+                    elapsed = time.perf_counter() - start
+                    app.control.cancel_consumer("bench", reply=True)
+                    rates[variant].append(n / elapsed)
+            plain = statistics.median(rates["plain"])
+            ledger = statistics.median(rates["ledger"])
+            overhead = (1 - ledger / plain) * 100
+            self.record("throughput: bare Celery task", f"{plain:.0f} jobs/s", "(baseline)")
+            self.record(
+                "throughput: same task through the ledger",
+                f"{ledger:.0f} jobs/s ({overhead:.0f} % slower)",
+                "≤ 20 % slower",
+            )
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+            Job.objects.filter(task_name="tests.bench_count").delete()
+
+
+@contextmanager
+def rss_growth():
+    """Peak resident memory growth of this process while the block runs (sampled)."""
+    page = os.sysconf("SC_PAGE_SIZE")
+
+    def rss() -> int:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * page
+
+    base = rss()
+    result = {"mb": 0.0}
+    peak = [base]
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            peak[0] = max(peak[0], rss())
+            time.sleep(0.005)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield result
+    finally:
+        stop.set()
+        thread.join()
+        peak[0] = max(peak[0], rss())
+        result["mb"] = (peak[0] - base) / 2**20

@@ -1,0 +1,31 @@
+"""Sending "run job N" to Celery. Redis only carries that message; the row is the job."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from regsupport.celery import app
+
+RUN_JOB = "jobs.run_job"
+# Beyond this, a wait lives in the ledger's run_after and the sweeper sends the message:
+# long Celery ETAs are redelivered by Redis every visibility timeout.
+MAX_COUNTDOWN_SECONDS = 60
+
+
+def publish(job_id: int, queue: str, *, countdown: float | None = None) -> None:
+    options = {"queue": queue}
+    if countdown and countdown > MAX_COUNTDOWN_SECONDS:
+        return  # the sweeper sends it when run_after comes
+    if countdown and countdown > 0:
+        options["countdown"] = countdown
+    app.send_task(RUN_JOB, args=(job_id,), **options)
+
+
+def publish_many(jobs: Iterable[tuple[int, str]]) -> int:
+    """Send many messages over one broker connection, in the order given."""
+    sent = 0
+    with app.producer_or_acquire() as producer:
+        for job_id, queue in jobs:
+            app.send_task(RUN_JOB, args=(job_id,), queue=queue, producer=producer)
+            sent += 1
+    return sent

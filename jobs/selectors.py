@@ -1,0 +1,99 @@
+"""Reads for the console and the shell (the playbook's console commands, in Python)::
+
+from jobs.selectors import dead_jobs, waiting_jobs
+dead_jobs().filter(error_message__startswith="status: 405").count()
+dead_jobs().filter(error_status=405).retry(actor=me, reason="DQT fixed their 405s")
+dead_jobs().unique_trainees()
+waiting_jobs("dqt").filter(trainee_id=122803)
+waiting_jobs("default").tally()          # {"DQT Update Trainee": 12, ...}
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import Count
+
+from . import registry
+from .models import Job, JobQuerySet
+
+
+def dead_jobs(task_name: str | None = None) -> JobQuerySet:
+    jobs = Job.objects.filter(state=Job.State.DEAD)
+    if task_name:
+        jobs = jobs.filter(task_name=task_name)
+    return jobs
+
+
+def waiting_jobs(queue: str | None = None) -> JobQuerySet:
+    """Jobs not yet finished and not dead: scheduled, enqueued, retrying or blocked."""
+    jobs = Job.objects.filter(state__in=Job.WAITING_STATES)
+    if queue:
+        jobs = jobs.filter(queue=queue)
+    return jobs
+
+
+def jobs_for_trainee(trainee_id: int) -> JobQuerySet:
+    return Job.objects.filter(trainee_id=trainee_id).order_by("id")
+
+
+def dead_job_summary() -> list[dict]:
+    """One row per job type: its dead jobs and unique trainees (the console's index)."""
+    rows = (
+        Job.objects.filter(state=Job.State.DEAD)
+        .order_by()
+        .values("task_name")
+        .annotate(count=Count("id"), trainees=Count("trainee_id", distinct=True))
+    )
+    found = {row["task_name"]: row for row in rows}
+    summary = [
+        {
+            "task_name": t.name,
+            "label": t.label,
+            "count": found.get(t.name, {}).get("count", 0),
+            "trainees": found.get(t.name, {}).get("trainees", 0),
+        }
+        for t in registry.all_types()
+    ]
+    for name, row in found.items():
+        if not any(s["task_name"] == name for s in summary):
+            summary.append({"task_name": name, "label": name, **row})
+    return summary
+
+
+def queue_summary() -> list[dict]:
+    """Per queue and job type: how many jobs wait in each state, from the ledger."""
+    rows = (
+        waiting_jobs()
+        .order_by()
+        .values("queue", "task_name", "state")
+        .annotate(count=Count("id"))
+        .order_by("queue", "task_name", "state")
+    )
+    queues: dict[str, dict] = {}
+    for row in rows:
+        queue = queues.setdefault(row["queue"], {"queue": row["queue"], "total": 0, "types": {}})
+        by_type = queue["types"].setdefault(
+            row["task_name"], {"label": registry.label_for(row["task_name"]), "states": {}}
+        )
+        by_type["states"][row["state"]] = row["count"]
+        queue["total"] += row["count"]
+    return list(queues.values())
+
+
+def distinct_dead_values(column: str) -> list:
+    """Distinct values of an indexed column among dead jobs, by a loose index scan (a
+    handful of index probes instead of reading 100,000 index entries)."""
+    if column not in ("error_status", "error_code"):
+        raise ValueError(column)
+    sql = f"""
+        WITH RECURSIVE v AS (
+          (SELECT {column} AS x FROM jobs_job WHERE state = 'dead' AND {column} IS NOT NULL
+           ORDER BY {column} LIMIT 1)
+          UNION ALL
+          SELECT (SELECT {column} FROM jobs_job
+                  WHERE state = 'dead' AND {column} > v.x ORDER BY {column} LIMIT 1)
+          FROM v WHERE v.x IS NOT NULL)
+        SELECT x FROM v WHERE x IS NOT NULL"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return [row[0] for row in cursor.fetchall()]

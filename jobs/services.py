@@ -1,0 +1,309 @@
+"""Every state change a person or the scheduler makes to jobs.
+
+Operator actions (retry, discard, duplicate clean-up) write a history row each, with the
+actor and the reason. Refusals raise :class:`jobs.errors.JobError` with a message for a
+support agent, and change nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.db import connection, transaction
+from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
+
+from regsupport.audit import audit_context, clean_reason
+from regsupport.config import settings as app_settings
+
+from . import ledger, registry
+from .errors import JobError
+from .models import Job
+from .publish import publish, publish_many
+
+RETRY_REASON = "Retried from the dead-jobs console"
+BULK_BATCH = 2000
+
+
+def enqueue(
+    task_name: str, *, arguments: dict, trainee=None, run_after: datetime | None = None
+) -> Job:
+    """Insert the job in the caller's transaction; the message goes out only on commit."""
+    job_type = registry.get(task_name)
+    now = timezone.now()
+    later = run_after is not None and run_after > now
+    job = Job(
+        task_name=task_name,
+        arguments=arguments,
+        trainee=trainee,
+        queue=job_type.queue,
+        max_attempts=job_type.max_attempts,
+        state=Job.State.SCHEDULED if later else Job.State.ENQUEUED,
+        run_after=run_after if later else None,
+        enqueued_at=None if later else now,
+        created_at=now,
+    )
+    # A new job is not an operator action: its history starts with the first retry/discard.
+    job.skip_history_when_saving = True
+    job.save()
+    del job.skip_history_when_saving
+    countdown = (run_after - now).total_seconds() if later else None
+    transaction.on_commit(partial(publish, job.pk, job.queue, countdown=countdown))
+    return job
+
+
+def _require_actor_reason(reason: str | None, default: str) -> str:
+    return clean_reason(reason or default)
+
+
+@transaction.atomic
+def job_retry(*, job: Job, actor, reason: str | None = None) -> Job:
+    """Run a dead job again, with a fresh set of attempts."""
+    reason = _require_actor_reason(reason, RETRY_REASON)
+    job = Job.objects.select_for_update().get(pk=job.pk)
+    if job.state != Job.State.DEAD:
+        raise JobError(
+            f"Job {job.pk} is {job.get_state_display().lower()}, not dead: "
+            "only dead jobs can be retried."
+        )
+    _mark_retried(job)
+    with audit_context(job, reason=reason, actor=actor):
+        job.save()
+    transaction.on_commit(partial(publish, job.pk, job.queue))
+    return job
+
+
+def _mark_retried(job: Job) -> None:
+    try:
+        per_run = registry.get(job.task_name).max_attempts
+    except registry.UnknownJobType:
+        per_run = 1
+    job.state = Job.State.ENQUEUED
+    job.max_attempts = job.attempts + per_run
+    job.enqueued_at = timezone.now()
+    job.run_after = None
+    job.note = ""
+
+
+@transaction.atomic
+def job_discard(*, job: Job, actor, reason: str) -> Job:
+    """Give up on a job (a soft delete): it stays in the ledger and its history says why."""
+    reason = clean_reason(reason)
+    job = Job.objects.select_for_update().get(pk=job.pk)
+    if job.state == Job.State.DISCARDED:
+        when = timezone.localtime(job.discarded_at).strftime("%d %b %Y %H:%M")
+        raise JobError(f"Job {job.pk} was already discarded on {when}.")
+    if job.state in (Job.State.SUCCEEDED, Job.State.RUNNING):
+        raise JobError(
+            f"Job {job.pk} is {job.get_state_display().lower()}: "
+            "only jobs that are waiting or dead can be discarded."
+        )
+    _mark_discarded(job, reason)
+    with audit_context(job, reason=reason, actor=actor):
+        job.save()
+    _release_after_commit([job])
+    return job
+
+
+def _mark_discarded(job: Job, reason: str) -> None:
+    job.state = Job.State.DISCARDED
+    job.discarded_at = timezone.now()
+    job.discard_reason = reason
+    job.finished_at = job.discarded_at
+
+
+def jobs_retry(*, jobs, actor, reason: str | None = None) -> int:
+    """Retry every dead job in ``jobs`` (a queryset: the console's filter, a selection or a
+    shell query), oldest first so each trainee's earlier jobs run first."""
+    reason = _require_actor_reason(reason, RETRY_REASON)
+    ids = list(jobs.filter(state=Job.State.DEAD).order_by("id").values_list("id", flat=True))
+    if not ids:
+        raise JobError("None of these jobs is dead, so there is nothing to retry.")
+    retried: list[tuple[int, str]] = []
+    with transaction.atomic():
+        for start in range(0, len(ids), BULK_BATCH):
+            batch = list(
+                Job.objects.select_for_update()
+                .filter(pk__in=ids[start : start + BULK_BATCH], state=Job.State.DEAD)
+                .order_by("id")
+            )
+            for job in batch:
+                _mark_retried(job)
+            bulk_update_with_history(
+                batch,
+                Job,
+                ["state", "max_attempts", "enqueued_at", "run_after", "note"],
+                batch_size=BULK_BATCH,
+                default_user=actor,
+                default_change_reason=reason,
+            )
+            retried.extend((job.pk, job.queue) for job in batch)
+        transaction.on_commit(partial(publish_many, retried))
+    return len(retried)
+
+
+def jobs_discard(*, jobs, actor, reason: str) -> int:
+    reason = clean_reason(reason)
+    discardable = (Job.State.DEAD, Job.State.BLOCKED, Job.State.SCHEDULED, Job.State.RETRYING)
+    with transaction.atomic():
+        batch = list(jobs.select_for_update().filter(state__in=discardable).order_by("id"))
+        if not batch:
+            raise JobError("None of these jobs can be discarded (already discarded or finished).")
+        for job in batch:
+            _mark_discarded(job, reason)
+        bulk_update_with_history(
+            batch,
+            Job,
+            ["state", "discarded_at", "discard_reason", "finished_at"],
+            batch_size=BULK_BATCH,
+            default_user=actor,
+            default_change_reason=reason,
+        )
+        _release_after_commit(batch)
+    return len(batch)
+
+
+def _release_after_commit(jobs: list[Job]) -> None:
+    """Jobs waiting behind the ones just discarded may run now."""
+    keys = {(j.trainee_id, j.queue) for j in jobs if j.trainee_id and j.is_ordered}
+    if keys:
+        transaction.on_commit(partial(_release, keys))
+
+
+def _release(keys) -> None:
+    released = []
+    for trainee_id, queue in keys:
+        released += ledger.release_next(trainee_id=trainee_id, queue=queue)
+    publish_many(released)
+
+
+# --- the scheduler (beat) ---------------------------------------------------------------
+
+
+def sweep(*, lost_after: timedelta | None = None, limit: int = 10_000) -> dict[str, int]:
+    """Send every job that should be running and is not: due scheduled/retrying jobs,
+    enqueued jobs no worker picked up (the broker lost them), jobs left `running` by a
+    worker that died, and blocked jobs nothing holds back any more."""
+    if lost_after is None:
+        lost_after = timedelta(minutes=float(app_settings.get("jobs.enqueued_lost_after_minutes")))
+    ordered = sorted(registry.ordered_task_names())
+    statements = {
+        "due": """
+            UPDATE jobs_job SET state = 'enqueued', enqueued_at = statement_timestamp()
+            WHERE id IN (SELECT id FROM jobs_job
+                         WHERE state IN ('scheduled', 'retrying') AND run_after <= statement_timestamp()
+                         ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
+            RETURNING id, queue""",
+        "lost": """
+            UPDATE jobs_job SET enqueued_at = statement_timestamp()
+            WHERE id IN (SELECT id FROM jobs_job
+                         WHERE state = 'enqueued' AND enqueued_at <= statement_timestamp() - %(lost)s
+                         ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
+            RETURNING id, queue""",
+        "orphaned": """
+            UPDATE jobs_job SET state = 'enqueued', enqueued_at = statement_timestamp()
+            WHERE id IN (SELECT j.id FROM jobs_job j
+                         WHERE j.state = 'running' AND j.started_at <= statement_timestamp() - %(lost)s
+                           AND NOT EXISTS (
+                             SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory'
+                               AND l.classid = %(ns)s AND l.objid = j.id::int::oid
+                               AND l.objsubid = 2)
+                         ORDER BY j.id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
+            RETURNING id, queue""",
+        "unblocked": """
+            UPDATE jobs_job SET state = 'enqueued', enqueued_at = statement_timestamp(), note = ''
+            WHERE id IN (SELECT j.id FROM jobs_job j
+                         WHERE j.state = 'blocked' AND (
+                           j.trainee_id IS NULL OR NOT (j.task_name = ANY(%(ordered)s))
+                           OR NOT EXISTS (
+                             SELECT 1 FROM jobs_job e
+                             WHERE e.trainee_id = j.trainee_id AND e.queue = j.queue
+                               AND e.id < j.id AND e.state NOT IN ('succeeded', 'discarded')))
+                         ORDER BY j.id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
+            RETURNING id, queue""",
+    }
+    params = {"limit": limit, "lost": lost_after, "ns": ledger.LOCK_NAMESPACE, "ordered": ordered}
+    counts = {}
+    for name, sql in statements.items():
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = sorted(cursor.fetchall())
+        counts[name] = publish_many(rows) if rows else 0
+    return counts
+
+
+# --- clean-ups --------------------------------------------------------------------------
+
+
+def remove_dead_duplicates(*, actor=None) -> int:
+    """Discard dead jobs that repeat an earlier dead job of the same type, trainee and error
+    status (Register's remove-dead-duplicates job); the earliest one stays."""
+    with transaction.atomic():
+        duplicates = list(
+            Job.objects.select_for_update()
+            .filter(
+                pk__in=_raw_ids(
+                    """
+                    SELECT id FROM (
+                      SELECT id, row_number() OVER (
+                        PARTITION BY task_name, trainee_id, error_status ORDER BY id) AS n,
+                        first_value(id) OVER (
+                        PARTITION BY task_name, trainee_id, error_status ORDER BY id) AS first
+                      FROM jobs_job WHERE state = 'dead' AND trainee_id IS NOT NULL) d
+                    WHERE n > 1"""
+                )
+            )
+            .order_by("id")
+        )
+        firsts = dict(
+            (
+                (j.task_name, j.trainee_id, j.error_status),
+                j.pk,
+            )
+            for j in Job.objects.filter(
+                state=Job.State.DEAD,
+                trainee_id__in={d.trainee_id for d in duplicates},
+            ).order_by("-id")
+        )
+        for job in duplicates:
+            first = firsts.get((job.task_name, job.trainee_id, job.error_status))
+            _mark_discarded(job, f"Duplicate of dead job {first} (same type, trainee and error)")
+            job._change_reason = job.discard_reason
+        bulk_update_with_history(
+            duplicates,
+            Job,
+            ["state", "discarded_at", "discard_reason", "finished_at"],
+            batch_size=BULK_BATCH,
+            default_user=actor,
+        )
+    return len(duplicates)
+
+
+def purge_succeeded_jobs(*, older_than_days: int | None = None) -> int:
+    """Delete succeeded jobs past the retention limit (``jobs.succeeded_retention_days``).
+
+    These rows are the scheduler's bookkeeping, not records anyone changed, so they go
+    without a history row each; any history they have (an operator retried them) stays.
+    """
+    if older_than_days is None:
+        older_than_days = int(app_settings.get("jobs.succeeded_retention_days"))
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """DELETE FROM jobs_job WHERE id IN (
+                       SELECT id FROM jobs_job WHERE state = 'succeeded' AND finished_at < %s
+                       LIMIT 10000)""",
+                [cutoff],
+            )
+            if cursor.rowcount == 0:
+                return deleted
+            deleted += cursor.rowcount
+
+
+def _raw_ids(sql: str, params=None) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or [])
+        return [row[0] for row in cursor.fetchall()]

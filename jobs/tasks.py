@@ -1,0 +1,34 @@
+"""Celery entry points: the one task every job runs through, and the beat-driven
+sweeper and clean-ups. The logic lives in ``runner`` and ``services``."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(name="jobs.run_job", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_job(job_id: int) -> str:
+    from .runner import run
+
+    return run(job_id)
+
+
+@shared_task(name="jobs.sweep", ignore_result=True)
+def sweep() -> dict:
+    from .services import sweep as sweep_ledger
+
+    return sweep_ledger()
+
+
+@shared_task(name="jobs.remove_dead_duplicates", ignore_result=True)
+def remove_dead_duplicates() -> int:
+    from .services import remove_dead_duplicates as remove
+
+    return remove()
+
+
+@shared_task(name="jobs.purge_succeeded", ignore_result=True)
+def purge_succeeded() -> int:
+    from .services import purge_succeeded_jobs
+
+    return purge_succeeded_jobs()

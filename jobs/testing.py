@@ -1,0 +1,70 @@
+"""Job types the tests and the benchmark run in real worker processes. Registered only
+when REGSUPPORT_ENV=test or REGSUPPORT_TEST_JOB_TYPES=1 (see ``jobs.apps``)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from .errors import PermanentError, TransientError
+from .registry import job_type
+
+
+def _record(path: str, line: str) -> None:
+    with Path(path).open("a") as handle:
+        handle.write(line + "\n")
+
+
+@job_type("tests.record", label="Test Record", queue="default")
+def record(job, *, path: str, hang_first_attempt: bool = False, **_):
+    """Append "done <id>" to ``path``; optionally hang on the first attempt (to be killed)."""
+    if hang_first_attempt and job.attempts == 1:
+        Path(f"{path}.pid").write_text(str(os.getpid()))
+        time.sleep(120)
+    _record(path, f"done {job.id} attempt {job.attempts}")
+
+
+@job_type(
+    "tests.flaky", label="Test Flaky", queue="default", max_attempts=5, retry_base_seconds=0.2
+)
+def flaky(job, *, path: str, fail_times: int):
+    if job.attempts <= fail_times:
+        raise TransientError(
+            f"status: 503, body: try again (attempt {job.attempts})",
+            status=503,
+            title="Service Unavailable",
+        )
+    _record(path, f"done {job.id} attempt {job.attempts}")
+
+
+@job_type("tests.ordered", label="Test Ordered", queue="dqt", ordered=True, max_attempts=3)
+def ordered(job, *, path: str, step: str, fail: bool = False):
+    if fail:
+        raise PermanentError(
+            'status: 400, body: {"title":"Teacher has no QTS record","status":400,'
+            '"errorCode":10006}',
+            status=400,
+            error_code=10006,
+            title="Teacher has no QTS record",
+        )
+    _record(path, step)
+
+
+@job_type("tests.apply_noop", label="Test Apply No-op", queue="apply")
+def apply_noop(job, **_):
+    return None
+
+
+@job_type("tests.noop", label="Test No-op", queue="default")
+def noop(job, **_):
+    """The benchmark's job: the ledger's cost shows against the same empty Celery task."""
+    return None
+
+
+@job_type("tests.bench_count", label="Benchmark Count", queue="default")
+def bench_count(job, **_):
+    """The ledger side of the throughput benchmark: the same work as its bare Celery task."""
+    from benchmarks.counter import count_done
+
+    count_done()

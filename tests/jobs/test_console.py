@@ -1,0 +1,153 @@
+"""The dead-jobs console as support agents and developers use it."""
+
+import csv
+import io
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.urls import reverse
+
+from jobs.models import Job
+from tests.factories import JobFactory, ProviderFactory, TraineeFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/admin/jobs/deadjob/"
+
+
+def test_the_index_counts_dead_jobs_and_unique_trainees_per_type(agent_client):
+    trainee = TraineeFactory()
+    JobFactory.create_batch(2, dead=True, trainee=trainee)
+    JobFactory(dead=True)
+    JobFactory(state="succeeded")
+    page = agent_client.get(reverse("admin:jobs-dead-index")).content.decode()
+    assert "Test Ordered" in page
+    assert '<td class="count">3</td>' in page
+    assert '<td class="trainees">2</td>' in page
+    assert '<td id="dead-total">3</td>' in page
+
+
+def test_the_console_box_on_the_admin_index_lists_dead_jobs_for_support_agents(agent_client):
+    page = agent_client.get("/admin/").content.decode()
+    assert "Dead jobs" in page
+    assert "Job queues" not in page  # developers only
+
+
+def test_the_list_filters_by_error_status(agent_client):
+    JobFactory(dead=True, trainee=TraineeFactory(last_name="Fourohfour"))
+    JobFactory(dead=True, error_status=500, trainee=TraineeFactory(last_name="Fivehundred"))
+    page = agent_client.get(LIST, {"error_status": "500"}).content.decode()
+    assert "Fivehundred" in page
+    assert "Fourohfour" not in page
+
+
+def test_the_list_filters_by_provider(agent_client):
+    mine = ProviderFactory(name="Mine SCITT")
+    JobFactory(dead=True, trainee=TraineeFactory(provider=mine, last_name="Ownprovider"))
+    JobFactory(dead=True, trainee=TraineeFactory(last_name="Otherprovider"))
+    page = agent_client.get(LIST, {"provider": str(mine.pk)}).content.decode()
+    assert "Ownprovider" in page and "Otherprovider" not in page
+
+
+@pytest.mark.parametrize("field", ["pk", "slug", "trn"])
+def test_the_list_finds_a_trainee_by_id_slug_or_trn(agent_client, field):
+    wanted = TraineeFactory(with_trn=True, last_name="Wanted")
+    JobFactory(dead=True, trainee=wanted)
+    JobFactory(dead=True, trainee=TraineeFactory(last_name="Someoneelse"))
+    page = agent_client.get(LIST, {"q": str(getattr(wanted, field))}).content.decode()
+    assert "Wanted" in page and "Someoneelse" not in page
+
+
+def test_the_list_searches_text_in_the_error(agent_client):
+    JobFactory(
+        dead=True,
+        error_message="Organisation not found",
+        trainee=TraineeFactory(last_name="Orgless"),
+    )
+    JobFactory(dead=True, trainee=TraineeFactory(last_name="Notfound"))
+    page = agent_client.get(LIST, {"q": "organisation not"}).content.decode()
+    assert "Orgless" in page and "Notfound" not in page
+
+
+def test_the_csv_has_the_filtered_jobs_and_survives_quotes_and_newlines(agent_client):
+    message = 'status: 400, body: {"title":"Teacher has no QTS record"}\nsecond line, with comma'
+    trainee = TraineeFactory(with_trn=True, first_names='Mary "Polly"', last_name="O'Neil")
+    job = JobFactory(dead=True, trainee=trainee, error_status=400, error_message=message)
+    JobFactory(dead=True)  # a 404, filtered out
+    response = agent_client.get(
+        reverse("admin:jobs_deadjob_csv"), {"error_status": "400", "task_name": "tests.ordered"}
+    )
+    assert response["Content-Disposition"].startswith('attachment; filename="Test Ordered_20')
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["job_id"] == str(job.pk)
+    assert row["register_id"] == str(trainee.pk)
+    assert row["error_message"] == message
+    assert row["full_name"] == 'Mary "Polly" O\'Neil'
+    assert row["itt_end_date"] == trainee.itt_end_date.isoformat()
+    assert row["trn"] == trainee.trn
+    assert row["error_status"] == "400" and row["attempts"] == "1"
+
+
+def test_retry_all_matching_the_filter_confirms_the_count_then_retries_only_those(agent_client):
+    fours = JobFactory.create_batch(3, dead=True)
+    five = JobFactory(dead=True, error_status=500)
+    data = {
+        "action": "retry_selected",
+        "select_across": "1",
+        "index": "0",
+        ACTION_CHECKBOX_NAME: [str(fours[0].pk)],
+    }
+    confirm = agent_client.post(LIST + "?error_status=404", data).content.decode()
+    assert "This affects <strong>3</strong>" in confirm
+    assert "every dead job matching the current filter" in confirm
+    assert Job.objects.filter(state="dead").count() == 4  # nothing yet
+
+    agent_client.post(LIST + "?error_status=404", {**data, "confirm": "yes", "reason": "DQT back"})
+    assert set(Job.objects.filter(state="enqueued").values_list("pk", flat=True)) == {
+        j.pk for j in fours
+    }
+    five.refresh_from_db()
+    assert five.state == "dead"
+
+
+def test_the_job_page_shows_attempts_and_a_retry_button(agent_client):
+    job = JobFactory(dead=True)
+    page = agent_client.get(reverse("admin:jobs_deadjob_change", args=[job.pk])).content.decode()
+    assert "Teacher with specified TRN not found" in page
+    assert "job-attempts" in page
+    assert reverse("admin:jobs_deadjob_retry", args=[job.pk]) in page
+
+
+def test_retrying_from_the_job_page_asks_for_a_reason_then_retries(agent_client):
+    job = JobFactory(dead=True)
+    url = reverse("admin:jobs_deadjob_retry", args=[job.pk])
+    assert "Retry this job?" in agent_client.get(url).content.decode()
+    response = agent_client.post(
+        url, {"confirm": "yes", "reason": "DOB aligned on DQT"}, follow=True
+    )
+    assert f"Job {job.pk} will be retried imminently." in response.content.decode()
+    job.refresh_from_db()
+    assert job.state == "enqueued"
+
+
+def test_retrying_a_job_that_is_no_longer_dead_shows_the_refusal(agent_client):
+    job = JobFactory(state="succeeded")
+    url = reverse("admin:jobs_job_retry", args=[job.pk])
+    response = agent_client.post(url, {"confirm": "yes", "reason": "again"}, follow=True)
+    assert "not dead: only dead jobs can be retried" in response.content.decode()
+
+
+def test_the_queues_page_shows_waiting_jobs_per_queue_and_a_trainees_jobs(developer_client):
+    trainee = TraineeFactory()
+    JobFactory.create_batch(2, state="enqueued", trainee=trainee)
+    JobFactory(state="blocked")
+    page = developer_client.get(reverse("admin:jobs-queues"), {"trainee": trainee.pk})
+    html = page.content.decode()
+    assert "Queue dqt: 3 waiting" in html
+    assert html.count("Test Ordered #") == 2
+
+
+def test_support_agents_cannot_open_the_queues_page(agent_client):
+    assert agent_client.get(reverse("admin:jobs-queues")).status_code == 403

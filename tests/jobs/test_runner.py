@@ -1,0 +1,143 @@
+"""What the ledger records when a job runs (in-process: the worker calls the same code)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from jobs import registry
+from jobs.errors import PermanentError, Reschedule, TransientError
+from jobs.models import Job
+from jobs.registry import job_type
+from jobs.runner import run
+from jobs.services import enqueue, job_discard, job_retry
+from tests.factories import TraineeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@job_type("tests.unit_fail", label="Unit Fail", max_attempts=3, retry_base_seconds=3600)
+def unit_fail(job, *, transient: bool):
+    error = TransientError if transient else PermanentError
+    raise error(
+        'status: 400, body: {"title":"Teacher has no incomplete ITT record","status":400,'
+        '"errorCode":10005}',
+        status=400 if not transient else 502,
+        error_code=10005,
+        title="Teacher has no incomplete ITT record",
+        field_errors={"qualification.providerUkprn": ["Organisation not found"]},
+    )
+
+
+@job_type("tests.unit_poll", label="Unit Poll", max_attempts=2)
+def unit_poll(job, *, polls: int):
+    job.arguments["polls"] = polls + 1
+    raise Reschedule(run_after=timezone.now() + timedelta(hours=1), note="TRN not ready")
+
+
+def test_a_non_transient_failure_is_dead_at_once_with_its_error_in_columns():
+    job = enqueue("tests.unit_fail", arguments={"transient": False})
+    run(job.pk)
+    job.refresh_from_db()
+    assert job.state == Job.State.DEAD
+    assert (job.error_status, job.error_code) == (400, 10005)
+    assert job.error_title == "Teacher has no incomplete ITT record"
+    assert job.error_fields == {"qualification.providerUkprn": ["Organisation not found"]}
+    assert job.error_message.startswith("status: 400, body: {")
+
+
+def test_a_transient_failure_waits_in_the_ledger_with_backoff_then_dies_after_max_attempts():
+    job = enqueue("tests.unit_fail", arguments={"transient": True})
+    run(job.pk)
+    job.refresh_from_db()
+    assert job.state == Job.State.RETRYING
+    # An hour-scale wait is not a Celery ETA: it is run_after, for the sweeper.
+    assert job.run_after > timezone.now() + timedelta(minutes=20)
+
+    for _ in range(2):
+        Job.objects.filter(pk=job.pk).update(run_after=timezone.now())
+        run(job.pk)
+    job.refresh_from_db()
+    assert job.state == Job.State.DEAD
+    assert job.attempts == 3
+    assert [e["attempt"] for e in job.errors] == [1, 2, 3]
+
+
+def test_a_reschedule_is_not_a_failed_attempt_and_keeps_changed_arguments():
+    job = enqueue("tests.unit_poll", arguments={"polls": 0})
+    run(job.pk)
+    job.refresh_from_db()
+    assert job.state == Job.State.SCHEDULED
+    assert job.attempts == 0
+    assert job.arguments == {"polls": 1}
+    assert job.note == "TRN not ready"
+    assert job.run_after > timezone.now() + timedelta(minutes=50)
+
+
+def test_a_job_runs_only_when_claimable_so_a_second_message_is_dropped(tmp_path):
+    done = tmp_path / "done.txt"
+    job = enqueue("tests.record", arguments={"path": str(done)})
+    assert run(job.pk) == "succeeded"
+    assert run(job.pk) == "not runnable"
+    assert done.read_text().count("done") == 1
+
+
+def test_a_later_job_of_a_trainee_is_blocked_behind_a_dead_one_and_runs_after_retry(
+    tmp_path, superuser
+):
+    done = tmp_path / "order.txt"
+    trainee = TraineeFactory()
+    first = enqueue(
+        "tests.ordered",
+        trainee=trainee,
+        arguments={"path": str(done), "step": "update", "fail": True},
+    )
+    second = enqueue(
+        "tests.ordered", trainee=trainee, arguments={"path": str(done), "step": "award"}
+    )
+    run(first.pk)
+    assert run(second.pk) == "blocked"
+    second.refresh_from_db()
+    assert second.state == Job.State.BLOCKED
+    assert second.note == f"waiting for job {first.pk}"
+
+    first.refresh_from_db()
+    first.arguments["fail"] = False
+    first.save()
+    job_retry(job=first, actor=superuser, reason="DQT fixed the record")
+    run(first.pk)
+    second.refresh_from_db()
+    assert second.state == Job.State.ENQUEUED  # released by the first one's success
+    run(second.pk)
+    assert done.read_text().split() == ["update", "award"]
+
+
+def test_a_blocked_job_is_released_when_the_dead_one_is_discarded(tmp_path, superuser):
+    done = tmp_path / "order.txt"
+    trainee = TraineeFactory()
+    first = enqueue(
+        "tests.ordered", trainee=trainee, arguments={"path": str(done), "step": "a", "fail": True}
+    )
+    second = enqueue("tests.ordered", trainee=trainee, arguments={"path": str(done), "step": "b"})
+    run(first.pk)
+    run(second.pk)
+
+    job_discard(job=first, actor=superuser, reason="Race with the award job; data matches")
+    # Released on commit in production; the sweeper finds it too.
+    from jobs.services import sweep
+
+    sweep()
+    second.refresh_from_db()
+    assert second.state == Job.State.ENQUEUED
+    run(second.pk)
+    second.refresh_from_db()
+    assert second.state == Job.State.SUCCEEDED
+
+
+def test_unordered_queues_do_not_block():
+    trainee = TraineeFactory()
+    first = enqueue("tests.unit_fail", trainee=trainee, arguments={"transient": False})
+    second = enqueue("tests.apply_noop", trainee=trainee, arguments={})
+    run(first.pk)
+    assert run(second.pk) == "succeeded"
+    assert not registry.get("tests.apply_noop").ordered

@@ -1,0 +1,92 @@
+"""A real Celery worker process on the test database, for the reliability tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import redis
+from django.conf import settings
+from django.db import connection
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def flush_broker() -> None:
+    # Our own Redis database number only (REDIS_URL), never the whole server.
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+
+
+def broker_length(queue: str) -> int:
+    return redis.Redis.from_url(settings.CELERY_BROKER_URL).llen(queue)
+
+
+@contextmanager
+def celery_worker(log_path: Path, *, concurrency: int = 2):
+    db = settings.DATABASES["default"]
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=(
+            f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/"
+            f"{connection.settings_dict['NAME']}"
+        ),
+        REDIS_URL=settings.CELERY_BROKER_URL,
+        REGSUPPORT_ENV="test",
+        PYTHONUNBUFFERED="1",
+    )
+    celery = Path(sys.executable).parent / "celery"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                str(celery),
+                "-A",
+                "regsupport",
+                "worker",
+                "-Q",
+                "default,dqt,apply",
+                "-c",
+                str(concurrency),
+                "-P",
+                "prefork",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "INFO",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(lambda: "ready." in log_path.read_text(), what="the worker to start", seconds=60)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_for(condition, *, what: str, seconds: float = 60, sweep: bool = False):
+    """Poll until ``condition()`` is true; with ``sweep`` run the scheduler's sweep each
+    time, as beat would every few seconds."""
+    from jobs.services import sweep as sweep_ledger
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if sweep:
+            sweep_ledger(lost_after=timedelta(seconds=2))
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.3)
+    raise AssertionError(f"Gave up waiting for {what} after {seconds} s")
