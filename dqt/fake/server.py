@@ -66,7 +66,12 @@ class FakeDqtHandler(BaseHTTPRequestHandler):
             self._control(method, path, query, body)
             return
         state = self.server.state
-        call = Call(method, path, query, body)
+        headers = {
+            name: self.headers[name]
+            for name in ("Accept", "Content-Type", "Authorization")
+            if name in self.headers
+        }
+        call = Call(method, path, query, body, headers)
         state.record(call)
         fault = state.take_fault(method, path)
         if fault is not None:
@@ -233,18 +238,25 @@ class FakeDqt:
         return f"http://{host}:{port}/"
 
     def start(self) -> FakeDqt:
+        # A short poll interval keeps stop() (and so each test's teardown) quick.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="fake-dqt", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-dqt",
+            daemon=True,
         )
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Stop serving (idempotent); later calls to ``url`` are refused."""
+        if self._thread is None:
+            return
         self.state.wake.set()
         self._server.shutdown()
         self._server.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
+        self._thread.join(timeout=5)
+        self._thread = None
 
     def __enter__(self) -> FakeDqt:
         return self.start()

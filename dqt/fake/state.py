@@ -140,11 +140,13 @@ class Call:
     path: str
     query: dict[str, str]
     body: Any
+    headers: dict[str, str] = field(default_factory=dict)
     status: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "method": self.method,
+            "headers": self.headers,
             "path": self.path,
             "query": self.query,
             "body": self.body,
