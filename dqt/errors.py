@@ -26,6 +26,18 @@ class DqtError(Exception):
     def field_errors(self) -> dict[str, list[str]]:
         return {}
 
+    def __reduce__(self):
+        # Our constructors take keyword arguments or a trainee, so the default pickling
+        # (``cls(*args)``) would fail when Celery or a result backend carries the error.
+        return (_rebuild, (self.__class__, self.args, self.__dict__))
+
+
+def _rebuild(cls, args, state):
+    error = Exception.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class DqtHttpError(DqtError):
     """DQT answered with a status outside the endpoint's success set."""
