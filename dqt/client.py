@@ -52,6 +52,15 @@ class DqtClient:
             }
         )
 
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> DqtClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     # --- endpoints ------------------------------------------------------------------
 
     def register_for_trn(self, request_id: str, payload: dict[str, Any]) -> dict[str, Any]:

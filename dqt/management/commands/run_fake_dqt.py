@@ -26,6 +26,11 @@ class Command(BaseCommand):
             dest="api_keys",
             help="accepted bearer key (repeatable); default: dqt.api_key and the dev/test keys",
         )
+        parser.add_argument(
+            "--from-register",
+            action="store_true",
+            help="start with a DQT record for every trainee with a TRN in this database",
+        )
         parser.add_argument("--quiet", action="store_true", help="do not log each request")
 
     def handle(self, *args, **options):
@@ -33,6 +38,11 @@ class Command(BaseCommand):
         if not options["api_keys"] and settings.get("dqt.api_key", ""):
             keys.add(settings.get("dqt.api_key"))
         state = FakeDqtState(api_keys=sorted(keys), trn_delay_seconds=options["trn_delay"])
+        if options["from_register"]:
+            from dqt.fake.register_mirror import mirror_register_trainees
+
+            count = mirror_register_trainees(state)
+            self.stdout.write(f"Fake DQT holds {count} teachers from Register's trainees.")
         server = FakeDqtServer(
             (options["host"], options["port"]), state, verbose=not options["quiet"]
         )
