@@ -80,6 +80,7 @@ class TraineeFactory(factory.django.DjangoModelFactory):
     last_name = factory.Faker("last_name")
     date_of_birth = date(1995, 4, 12)
     email = factory.Sequence(lambda n: f"trainee{n}@example.com")
+    sex = Trainee.Sex.FEMALE
     provider = factory.SubFactory(ProviderFactory)
     training_route = Trainee.TrainingRoute.PROVIDER_LED_POSTGRAD
     state = Trainee.State.DRAFT

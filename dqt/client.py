@@ -1,0 +1,166 @@
+"""The DQT (Qualified Teachers API v2) client: one method per endpoint Register used.
+
+Base URL, API key and timeout come from ``regsupport.config.settings`` (``dqt.base_url``,
+``dqt.api_key``, ``dqt.timeout_seconds``) each time a client is made, so a changed setting
+(or a test pointing at the fake DQT) takes effect without restarting anything::
+
+    from dqt.client import DqtClient
+    DqtClient().get_teacher("1234567")
+
+Any status outside an endpoint's success set raises :class:`dqt.errors.DqtHttpError`;
+network failures raise :class:`DqtConnectionError` / :class:`DqtTimeout`. See
+``dqt/fake/README.md`` for what DQT answers and when.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from regsupport.config import settings
+
+from .errors import DqtConnectionError, DqtHttpError, DqtTimeout
+
+# Register's client accepted exactly these statuses per verb (dqt-api.md §0).
+SUCCESS = {"GET": {200}, "PUT": {200, 201}, "PATCH": {204}}
+
+
+class DqtClient:
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float | None = None,
+        session: requests.Session | None = None,
+    ):
+        self.base_url = (base_url or settings.get("dqt.base_url")).rstrip("/")
+        self.api_key = api_key if api_key is not None else settings.get("dqt.api_key", "")
+        self.timeout = float(
+            timeout if timeout is not None else settings.get("dqt.timeout_seconds", 30)
+        )
+        self.session = session or requests.Session()
+        self.session.headers.update(
+            {
+                "Accept": "application/json",
+                "Content-Type": "application/json;odata.metadata=minimal",
+                "Authorization": f"Bearer {self.api_key}",
+            }
+        )
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> DqtClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- endpoints ------------------------------------------------------------------
+
+    def register_for_trn(self, request_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """PUT trn-requests/{id}: get-or-create, so a retry with the same id is harmless.
+        201 when created, 200 with the stored result when the id is known."""
+        return self._call("PUT", f"/v2/trn-requests/{_segment(request_id)}", json_body=payload)
+
+    def get_trn_request(self, request_id: str) -> dict[str, Any]:
+        """GET trn-requests/{id}: ``trn`` is null until DQT has assigned one."""
+        return self._call("GET", f"/v2/trn-requests/{_segment(request_id)}")
+
+    def update_teacher(
+        self, trn: str, *, slug: str, birth_date: date | str, payload: dict[str, Any]
+    ) -> None:
+        """PATCH teachers/update/{trn}: 204, no body."""
+        self._call(
+            "PATCH",
+            f"/v2/teachers/update/{_segment(trn)}",
+            params={"slugId": slug, "birthDate": _iso(birth_date)},
+            json_body=payload,
+        )
+
+    def set_itt_outcome(
+        self, trn: str, *, slug: str, birth_date: date | str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """PUT teachers/{trn}/itt-outcome (award: Pass, withdrawal: Withdrawn) → ``{trn, qtsDate}``."""
+        return self._call(
+            "PUT",
+            f"/v2/teachers/{_segment(trn)}/itt-outcome",
+            params={"slugId": slug, "birthDate": _iso(birth_date)},
+            json_body=payload,
+        )
+
+    def get_teacher(self, trn: str, *, birth_date: date | str | None = None) -> dict[str, Any]:
+        """GET teachers/{trn}, inactive ITT rows included. DQT ignores the birth date since
+        2022; Register still sent it and so do we."""
+        params = {"includeInactive": "true"}
+        if birth_date:
+            params = {"birthdate": _iso(birth_date), **params}
+        return self._call("GET", f"/v2/teachers/{_segment(trn)}", params=params)
+
+    def find_teachers(
+        self,
+        *,
+        first_name: str,
+        last_name: str,
+        date_of_birth: date | str,
+        email: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """GET teachers/find → the ``results`` list (DQT needs three matching data items)."""
+        params = {
+            "dateOfBirth": _iso(date_of_birth),
+            "emailAddress": email or "",
+            "firstName": first_name,
+            "lastName": last_name,
+        }
+        return self._call("GET", "/v2/teachers/find", params=params).get("results", [])
+
+    # --- transport --------------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        json_body: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        url = f"{self.base_url}{path}"
+        data = None if json_body is None else json.dumps(json_body, separators=(",", ":"))
+        try:
+            response = self.session.request(
+                method, url, params=params, data=data, timeout=self.timeout
+            )
+        except requests.Timeout as error:
+            raise DqtTimeout(
+                f"DQT did not answer {method} {path} within {self.timeout:g} seconds"
+            ) from error
+        except requests.ConnectionError as error:
+            raise DqtConnectionError(f"Could not reach DQT at {self.base_url}: {error}") from error
+        if response.status_code not in SUCCESS[method]:
+            raise DqtHttpError(
+                status=response.status_code, body=response.text, method=method, url=response.url
+            )
+        if not response.text:
+            return {}
+        try:
+            parsed = response.json()
+        except ValueError as error:
+            raise DqtHttpError(
+                status=response.status_code, body=response.text, method=method, url=response.url
+            ) from error
+        return parsed if isinstance(parsed, dict) else {"results": parsed}
+
+
+def _iso(value: date | str) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _segment(value: str) -> str:
+    # Quoted so an id can never add path segments. A blank TRN still gives
+    # `/v2/teachers/update/` (DQT answers 405, Register PR #2826): callers refuse it first.
+    return quote(str(value), safe="")

@@ -1,0 +1,141 @@
+"""Every way a DQT call can fail, as exceptions the job ledger can read.
+
+The ledger fills its indexed error columns from these attributes (read with ``getattr``):
+``status``, ``error_code``, ``title``, ``field_errors`` and ``transient``. Keep the names.
+
+``str(DqtHttpError)`` is the Sidekiq-era text ``status: 404, body: {...}`` so the old console
+idioms (``error_message.startswith("status: 405")``) and the playbook's examples still read
+the same.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+class DqtError(Exception):
+    """Base of every DQT error. Local refusals are not transient: retrying changes nothing."""
+
+    status: int | None = None
+    error_code: int | None = None
+    title: str | None = None
+    transient: bool = False
+
+    @property
+    def field_errors(self) -> dict[str, list[str]]:
+        return {}
+
+    def __reduce__(self):
+        # Our constructors take keyword arguments or a trainee, so the default pickling
+        # (``cls(*args)``) would fail when Celery or a result backend carries the error.
+        return (_rebuild, (self.__class__, self.args, self.__dict__))
+
+
+def _rebuild(cls, args, state):
+    error = Exception.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
+class DqtHttpError(DqtError):
+    """DQT answered with a status outside the endpoint's success set."""
+
+    def __init__(self, *, status: int, body: str, method: str = "", url: str = ""):
+        self.status = status
+        self.body = body or ""
+        self.method = method
+        self.url = url
+        self.problem = parse_problem(self.body)
+        title = self.problem.get("title")
+        self.title = title if isinstance(title, str) else None
+        code = self.problem.get("errorCode")
+        self.error_code = code if isinstance(code, int) else None
+        super().__init__(f"status: {status}, body: {self.body}")
+
+    @property
+    def field_errors(self) -> dict[str, list[str]]:
+        errors = self.problem.get("errors")
+        if not isinstance(errors, dict):
+            return {}
+        return {
+            str(key): [str(m) for m in (messages if isinstance(messages, list) else [messages])]
+            for key, messages in errors.items()
+        }
+
+    @property
+    def transient(self) -> bool:  # type: ignore[override]
+        # 429 is DQT's (Dataverse's) service-protection limit: waiting is the fix.
+        return self.status >= 500 or self.status == 429
+
+    def has_field_error(self, field: str, message: str) -> bool:
+        return message in self.field_errors.get(field, [])
+
+
+def parse_problem(body: str) -> dict[str, Any]:
+    """RFC 7807 problem details from a body, or ``{}`` when it is empty or not JSON."""
+    if not body:
+        return {}
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+class DqtConnectionError(DqtError):
+    """DQT could not be reached (refused, reset, DNS). Worth retrying later."""
+
+    transient = True
+
+
+class DqtTimeout(DqtError):
+    """DQT did not answer within ``dqt.timeout_seconds``. It may still have acted on the
+    request, which is why every call we retry is idempotent on DQT's side."""
+
+    transient = True
+
+
+class TraineeMissingTrn(DqtError):
+    """A call that needs the trainee's TRN was asked for before DQT gave one."""
+
+
+class TraineeUpdateMissingTrn(TraineeMissingTrn):
+    def __init__(self, trainee):
+        super().__init__(
+            f"Cannot update trainee on DQT without a trn (id: {trainee.pk})\nslug: {trainee.slug}"
+        )
+
+
+class TraineeAwardMissingTrn(TraineeMissingTrn):
+    def __init__(self, trainee):
+        super().__init__(
+            f"Cannot recommend for award without a trn (id: {trainee.pk})\nslug: {trainee.slug}"
+        )
+
+
+class TraineeWithdrawMissingTrn(TraineeMissingTrn):
+    def __init__(self, trainee):
+        super().__init__(
+            f"Cannot withdraw trainee on DQT without a trn (id: {trainee.pk})\nslug: {trainee.slug}"
+        )
+
+
+class TraineeMissingData(DqtError):
+    """The trainee lacks something DQT requires (date of birth, award date …)."""
+
+
+class DqtNoAwardDateError(DqtError):
+    """DQT accepted the award but sent back no QTS/EYTS date, so we cannot award on Register."""
+
+    def __init__(self, trainee):
+        super().__init__(f"failed to retrieve award date from DQT for trainee: {trainee.pk}")
+
+
+class TeacherNotFound(DqtError):
+    """A lookup by TRN found nothing (unknown or inactive TRN)."""
+
+
+class FindTeacherError(DqtError):
+    """``find_teacher`` found no teacher, or more than one."""

@@ -1,0 +1,49 @@
+"""Fill the fake DQT with what the real DQT would hold for Register's trainees.
+
+For ``make run``: without it the fake starts empty and every demo trainee with a TRN would
+be "Teacher with specified TRN not found". ``run_fake_dqt --from-register`` calls this once
+at start-up.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from dqt import payloads
+from trainees.models import Trainee
+
+from .state import FakeDqtState, teacher_from_trn_request
+
+# Register state → the result of the trainee's ITT row on DQT.
+ITT_RESULTS = {
+    Trainee.State.TRN_RECEIVED: "InTraining",
+    Trainee.State.RECOMMENDED_FOR_AWARD: "InTraining",
+    Trainee.State.DEFERRED: "Deferred",
+    Trainee.State.WITHDRAWN: "Withdrawn",
+    Trainee.State.AWARDED: "Pass",
+}
+
+
+def mirror_register_trainees(state: FakeDqtState) -> int:
+    """Add a DQT record for every kept trainee with a TRN; returns how many."""
+    count = 0
+    trainees = Trainee.objects.kept().exclude(trn="").select_related("provider")
+    for trainee in trainees.iterator():
+        state.put_teacher(dqt_record_for(trainee))
+        count += 1
+    return count
+
+
+def dqt_record_for(trainee: Trainee) -> dict:
+    record = teacher_from_trn_request(payloads.trn_request(trainee), trn=trainee.trn)
+    row = record["initialTeacherTraining"][0]
+    result = ITT_RESULTS.get(trainee.state, "InTraining")
+    if result == "InTraining" and trainee.training_route == Trainee.TrainingRoute.ASSESSMENT_ONLY:
+        result = "UnderAssessment"
+    row["result"] = result
+    if result == "Withdrawn":
+        record["qtsRegistrations"] = 0
+    if result == "Pass" and trainee.awarded_at:
+        award_field = "eytsDate" if trainee.is_early_years else "qtsDate"
+        record[award_field] = timezone.localdate(trainee.awarded_at).isoformat()
+    return record

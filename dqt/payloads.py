@@ -1,0 +1,199 @@
+"""Turn a trainee into the request bodies DQT takes, as Register's ``Dqt::Params::*`` did.
+
+Pure functions over a :class:`trainees.models.Trainee` (no database writes, no HTTP), so
+they are easy to test and to show in the console ("what would we send?").
+Field names, enum values and rules are from ``dqt-api.md`` §1 and §3.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.utils import timezone
+
+from trainees.models import Trainee
+
+from .errors import TraineeMissingData
+from .reference_data import degree_institution
+from .subjects import hecos_code
+
+Route = Trainee.TrainingRoute
+
+# Register's final DQT-era route → programmeType map (Dqt::Params::TrnRequest::PROGRAMME_TYPE).
+# The teacher degree apprenticeship never had one: DQT rejects the request (programmeType is
+# required), which is the honest outcome.
+PROGRAMME_TYPES: dict[int, str | None] = {
+    Route.ASSESSMENT_ONLY: "AssessmentOnlyRoute",
+    Route.EARLY_YEARS_ASSESSMENT_ONLY: "EYITTAssessmentOnly",
+    Route.EARLY_YEARS_POSTGRAD: "EYITTGraduateEntry",
+    Route.EARLY_YEARS_SALARIED: "EYITTGraduateEmploymentBased",
+    Route.EARLY_YEARS_UNDERGRAD: "EYITTUndergraduate",
+    Route.HPITT_POSTGRAD: "HighPotentialITT",
+    Route.OPT_IN_UNDERGRAD: "UndergraduateOptIn",
+    Route.PG_TEACHING_APPRENTICESHIP: "Apprenticeship",
+    Route.PROVIDER_LED_POSTGRAD: "PrimaryAndSecondaryPostgraduateFeeFunded",
+    Route.PROVIDER_LED_UNDERGRAD: "PrimaryAndSecondaryUndergraduateFeeFunded",
+    Route.SCHOOL_DIRECT_SALARIED: "SchoolDirectTrainingProgrammeSalaried",
+    Route.SCHOOL_DIRECT_TUITION_FEE: "SchoolDirectTrainingProgramme",
+    Route.IQTS: "InternationalQualifiedTeacherStatus",
+    Route.TEACHER_DEGREE_APPRENTICESHIP: None,
+}
+
+GENDER_CODES: dict[int, str] = {
+    Trainee.Sex.MALE: "Male",
+    Trainee.Sex.FEMALE: "Female",
+    Trainee.Sex.OTHER: "Other",
+    Trainee.Sex.PREFER_NOT_TO_SAY: "NotProvided",
+    Trainee.Sex.SEX_NOT_PROVIDED: "NotAvailable",
+}
+
+# DfE reference data's code for "United Kingdom, not otherwise specified": every institution
+# in our degree list is a UK one.
+UK_COUNTRY_CODE = "XK"
+
+
+def programme_type(trainee: Trainee) -> str | None:
+    if trainee.training_route is None:
+        return None
+    return PROGRAMME_TYPES.get(trainee.training_route)
+
+
+def trn_request(trainee: Trainee) -> dict[str, Any]:
+    """Body of PUT /v2/trn-requests/{requestId}."""
+    body = {
+        "firstName": trainee.first_names,
+        "middleName": trainee.middle_names or None,
+        "lastName": trainee.last_name,
+        "birthDate": _iso(trainee.date_of_birth),
+        "emailAddress": trainee.email or None,
+        "slugid": trainee.slug,
+        "genderCode": GENDER_CODES.get(trainee.sex) if trainee.sex is not None else None,
+        # Register always sent an address of nulls; DQT ignores it for trainees.
+        "address": {
+            "addressLine1": None,
+            "addressLine2": None,
+            "addressLine3": None,
+            "city": None,
+            "postalCode": None,
+            "country": None,
+        },
+        "initialTeacherTraining": initial_teacher_training(trainee),
+        "qualification": qualification(trainee),
+    }
+    return _without_nulls(body)
+
+
+def update(trainee: Trainee, *, include_personal_details: bool = False) -> dict[str, Any]:
+    """Body of PATCH /v2/teachers/update/{trn}.
+
+    Personal details go only when DQT allows PII updates for this teacher
+    (``allowPIIUpdates`` on its record); the caller decides. The date of birth is never sent:
+    DQT matches the teacher by it, which is why a changed date of birth cannot be sent.
+    """
+    itt = initial_teacher_training(trainee)
+    outcome = update_outcome(trainee)
+    if outcome:
+        itt["outcome"] = outcome
+    body: dict[str, Any] = {
+        "trn": trainee.trn or None,
+        "initialTeacherTraining": itt,
+        "qualification": qualification(trainee),
+    }
+    if include_personal_details:
+        body.update(
+            {
+                "firstName": trainee.first_names,
+                "middleName": trainee.middle_names or None,
+                "lastName": trainee.last_name,
+                "emailAddress": trainee.email or None,
+                "genderCode": GENDER_CODES.get(trainee.sex) if trainee.sex is not None else None,
+            }
+        )
+    return _without_nulls(body)
+
+
+def update_outcome(trainee: Trainee) -> str | None:
+    """DQT's update accepts only Deferred, InTraining or UnderAssessment (Register's rule)."""
+    if trainee.state == Trainee.State.DEFERRED:
+        return "Deferred"
+    if trainee.state in (Trainee.State.SUBMITTED_FOR_TRN, Trainee.State.TRN_RECEIVED):
+        if trainee.training_route == Route.ASSESSMENT_ONLY:
+            return "UnderAssessment"
+        return "InTraining"
+    return None
+
+
+def withdrawal(trainee: Trainee) -> dict[str, Any]:
+    """Body of PUT /v2/teachers/{trn}/itt-outcome for a withdrawal."""
+    return {"ittProviderUkprn": trainee.provider.ukprn, "outcome": "Withdrawn"}
+
+
+def award(trainee: Trainee) -> dict[str, Any]:
+    """Body of PUT /v2/teachers/{trn}/itt-outcome for an award: DQT's QTS/EYTS date becomes
+    the assessment date, the day the trainee was recommended for award."""
+    return {
+        "ittProviderUkprn": trainee.provider.ukprn,
+        "outcome": "Pass",
+        "assessmentDate": _iso(assessment_date(trainee)),
+    }
+
+
+def assessment_date(trainee: Trainee) -> date:
+    outcome_date = getattr(trainee, "outcome_date", None)
+    if outcome_date:
+        return outcome_date
+    if trainee.recommended_for_award_at:
+        return timezone.localdate(trainee.recommended_for_award_at)
+    raise TraineeMissingData(
+        f"Cannot recommend for award on DQT without a recommendation date (id: {trainee.pk})"
+    )
+
+
+def initial_teacher_training(trainee: Trainee) -> dict[str, Any]:
+    ptype = programme_type(trainee)
+    return {
+        "providerUkprn": trainee.provider.ukprn,
+        "programmeStartDate": _iso(trainee.itt_start_date),
+        "programmeEndDate": _iso(trainee.itt_end_date),
+        "programmeType": ptype,
+        "subject1": hecos_code(trainee.course_subject_one),
+        "subject2": hecos_code(trainee.course_subject_two),
+        "subject3": hecos_code(trainee.course_subject_three),
+        "ageRangeFrom": trainee.course_min_age,
+        "ageRangeTo": trainee.course_max_age,
+        "ittQualificationAim": None,
+        "ittQualificationType": "InternationalQualifiedTeacherStatus"
+        if ptype == "InternationalQualifiedTeacherStatus"
+        else None,
+        "trainingCountryCode": None,
+    }
+
+
+def qualification(trainee: Trainee) -> dict[str, Any] | None:
+    """The degree, named by its awarding institution's UKPRN; None when the trainee has no
+    degree institution (DQT then keeps whatever it has)."""
+    if not trainee.degree_institution_uuid:
+        return None
+    institution = degree_institution(trainee.degree_institution_uuid)
+    return {
+        "providerUkprn": institution.ukprn if institution else None,
+        "countryCode": UK_COUNTRY_CODE,
+        "subject": None,
+        "class": None,
+        "date": None,
+        "heQualificationType": None,
+    }
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        value = timezone.localdate(value) if timezone.is_aware(value) else value.date()
+    return value.isoformat()
+
+
+def _without_nulls(body: dict[str, Any]) -> dict[str, Any]:
+    """Register compacted the top level only; nested nulls are sent (DQT reads them as unset)."""
+    return {key: value for key, value in body.items() if value is not None}
