@@ -296,3 +296,20 @@ def test_the_list_action_refuses_a_selection_with_a_trainee_who_is_not_withdrawn
     assert "Nothing was changed." in response.content.decode()
     withdrawn.refresh_from_db()
     assert withdrawn.state == Trainee.State.WITHDRAWN
+
+
+def test_staff_without_the_playbook_permission_do_not_get_the_fix_actions(client):
+    from django.contrib.auth.models import Permission
+
+    viewer = StaffUserFactory(username="viewer")
+    viewer.user_permissions.add(Permission.objects.get(codename="view_trainee"))
+    client.force_login(viewer)
+    trainee = withdrawn_trainee()
+
+    page = client.get("/admin/trainees/trainee/").content.decode()
+    _action(client, "unwithdraw_selected", [trainee], confirm="yes", reason="Try")
+
+    assert "unwithdraw_selected" not in page
+    assert "Remove duplicates (CSV)" not in page
+    trainee.refresh_from_db()
+    assert trainee.state == Trainee.State.WITHDRAWN
