@@ -386,7 +386,7 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
 
     @admin.display(description="diagnosis")
     def diagnosis_title(self, job):
-        found = diagnose(job)
+        found = diagnose(job, detailed=False)
         return found.title if found else ""
 
     def changelist_view(self, request, extra_context=None):

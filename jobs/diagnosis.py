@@ -35,12 +35,15 @@ def register(diagnoser: Callable) -> Callable:
     return diagnoser
 
 
-def diagnose(job) -> Diagnosis | None:
+def diagnose(job, *, detailed: bool = True) -> Diagnosis | None:
     """The first diagnosis any registered diagnoser gives; a broken diagnoser is logged and
-    skipped so the console still shows the job."""
+    skipped so the console still shows the job.
+
+    ``detailed=False`` (the list, one call per row) asks for the title only: a diagnoser must
+    then answer from the job's columns alone, without live lookups."""
     for diagnoser in list(_diagnosers):
         try:
-            found = diagnoser(job)
+            found = diagnoser(job, detailed=detailed)
         except Exception:
             logger.exception("Diagnoser %r failed on job %s", diagnoser, getattr(job, "pk", None))
             continue

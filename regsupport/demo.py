@@ -106,6 +106,9 @@ def seed_demo(*, trainee_count: int = 300, stdout=None) -> bool:
     rng = random.Random(2026)
     with transaction.atomic():
         _seed(rng, trainee_count)
+        from dqt.demo import seed_dead_jobs
+
+        seed_dead_jobs()
     ensure_demo_logins()
     return True
 
@@ -272,7 +275,9 @@ def _demo_trainee(rng, index, provider, lead_partners, route, state, today) -> T
     )
     if state != Trainee.State.DRAFT:
         trainee.submitted_for_trn_at = moment
-    if state not in (Trainee.State.DRAFT, Trainee.State.SUBMITTED_FOR_TRN):
+    # A few deferred trainees were deferred before DQT gave them a TRN.
+    deferred_early = state == Trainee.State.DEFERRED and index % 3 == 0
+    if state not in (Trainee.State.DRAFT, Trainee.State.SUBMITTED_FOR_TRN) and not deferred_early:
         trainee.trn = str(2_000_000 + index)
     if state in (Trainee.State.RECOMMENDED_FOR_AWARD, Trainee.State.AWARDED):
         trainee.recommended_for_award_at = moment + timedelta(days=5)

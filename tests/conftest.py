@@ -1,9 +1,13 @@
+import json
 import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 os.environ.setdefault("REGSUPPORT_ENV", "test")
 
 import pytest  # noqa: E402
 
+from regsupport.config import settings as app_settings  # noqa: E402
 from regsupport.roles import DEVELOPER, SUPPORT_AGENT  # noqa: E402
 from tests.factories import StaffUserFactory  # noqa: E402
 
@@ -51,3 +55,43 @@ def fake_dqt():
         finally:
             patch.undo()
             app_settings.reload()
+
+
+@pytest.fixture
+def dqt_on(fake_dqt, monkeypatch):
+    """DQT integration switched on and pointed at the fake (also for worker subprocesses,
+    which read the same environment variables)."""
+    monkeypatch.setenv("SETTINGS__FEATURES__INTEGRATE_WITH_DQT", "true")
+    app_settings.reload()
+    yield fake_dqt
+    monkeypatch.delenv("SETTINGS__FEATURES__INTEGRATE_WITH_DQT")
+    app_settings.reload()
+
+
+@pytest.fixture
+def slack(monkeypatch):
+    """A local stand-in for Slack's incoming webhook that records what it is sent."""
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length", 0))
+            received.append(json.loads(self.rfile.read(length)))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv(
+        "SETTINGS__SLACK__WEBHOOK_URL", f"http://127.0.0.1:{server.server_port}/hook"
+    )
+    app_settings.reload()
+    yield received
+    server.shutdown()
+    monkeypatch.delenv("SETTINGS__SLACK__WEBHOOK_URL")
+    app_settings.reload()

@@ -10,7 +10,13 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from regsupport.admin_tools import AuditedAdmin, Confirmation, ConfirmForm, DiscardedFilter
+from regsupport.admin_tools import (
+    REASON_FIELD,
+    AuditedAdmin,
+    Confirmation,
+    ConfirmForm,
+    DiscardedFilter,
+)
 from regsupport.admin_tools import confirm_action as _confirm_action
 
 from . import services
@@ -66,10 +72,22 @@ class TraineeAdmin(PlaybookFixesAdminMixin, AuditedAdmin):
         "Search by trainee id, slug, TRN, email, or the start of a first or last name."
     )
     list_select_related = ["provider"]
-    readonly_fields = ["slug", "created_at", "updated_at"]
+    # The state and its timestamps change only through transitions and playbook fixes, which
+    # check the rules and tell DQT; the form cannot set them.
+    readonly_fields = [
+        "slug",
+        "state",
+        "submitted_for_trn_at",
+        "recommended_for_award_at",
+        "awarded_at",
+        "withdraw_date",
+        "withdrawal_reasons",
+        "discarded_at",
+        "created_at",
+        "updated_at",
+    ]
     autocomplete_fields = ["provider", "lead_partner"]
     raw_id_fields = ["apply_application"]
-    filter_horizontal = ["withdrawal_reasons"]
     show_full_result_count = False
     fieldsets = [
         (None, {"fields": ["slug", "trn", "state", "provider", "lead_partner"]}),
@@ -179,6 +197,16 @@ class TraineeAdmin(PlaybookFixesAdminMixin, AuditedAdmin):
         ),
         "revert_award": ("Undo award", "admin:trainees_trainee_revert_award"),
     }
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        # An edit goes through the service, which records the reason and tells DQT about
+        # the fields it holds.
+        reason = form.cleaned_data[REASON_FIELD]
+        services.trainee_update(trainee=obj, reason=reason, actor=request.user)
+        request._change_reason = reason
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = dict(extra_context or {})

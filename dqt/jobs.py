@@ -1,0 +1,273 @@
+"""The five DQT jobs, on the job ledger (queue ``dqt``, each trainee's jobs in order).
+
+What each does, and what it skips, follows Register's DQT-era jobs (register-domain.md
+§7.3). Because the queue is ordered per trainee, an award waits for an earlier update to
+finish (the playbook's update-then-award race cannot happen) and an update waits for the
+TRN poll before it.
+
+Jobs re-read the trainee when they run ("asserting the world is the task's job") and skip
+quietly when the integration flag is off or the trainee no longer needs the call.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from jobs.errors import PermanentError, Reschedule
+from jobs.registry import job_type
+from regsupport.config import settings as app_settings
+from trainees.models import Trainee
+
+from . import payloads
+from .alerts import post_alert
+from .client import DqtClient
+from .errors import (
+    DqtError,
+    DqtNoAwardDateError,
+    TraineeAwardMissingTrn,
+    TraineeUpdateMissingTrn,
+)
+from .models import TrnRequest
+
+logger = logging.getLogger(__name__)
+
+REGISTER_FOR_TRN = "dqt.register_for_trn"
+RETRIEVE_TRN = "dqt.retrieve_trn"
+UPDATE_TRAINEE = "dqt.update_trainee"
+WITHDRAW_TRAINEE = "dqt.withdraw_trainee"
+RECOMMEND_FOR_AWARD = "dqt.recommend_for_award"
+SYSTEM_REASON = "DQT integration"
+
+UPDATABLE_STATES = (
+    Trainee.State.SUBMITTED_FOR_TRN,
+    Trainee.State.TRN_RECEIVED,
+    Trainee.State.DEFERRED,
+)
+
+
+class PollTimedOut(PermanentError):
+    """DQT assigned no TRN before the poll's deadline."""
+
+
+class WithdrawWaitTimedOut(PermanentError):
+    """The trainee still had no TRN when the withdrawal's wait ran out."""
+
+
+def integration_enabled() -> bool:
+    return bool(app_settings.get("features.integrate_with_dqt", False))
+
+
+def poll_delay() -> timedelta:
+    return timedelta(hours=float(app_settings.get("jobs.poll_delay_hours", 1)))
+
+
+def max_poll_days() -> int:
+    return int(app_settings.get("jobs.max_poll_duration_days", 4))
+
+
+def poll_deadline(trainee: Trainee) -> datetime:
+    start = trainee.submitted_for_trn_at or timezone.now()
+    return start + timedelta(days=max_poll_days())
+
+
+def _trainee(trainee_id: int) -> Trainee | None:
+    return (
+        Trainee.objects.select_related("provider")
+        .filter(pk=trainee_id, discarded_at__isnull=True)
+        .first()
+    )
+
+
+@job_type(REGISTER_FOR_TRN, label="DQT Register For TRN", queue="dqt", ordered=True, max_attempts=5)
+def register_for_trn(
+    job, *, trainee_id: int, poll_until: str | None = None, then_update: bool = False
+) -> None:
+    """PUT trn-requests/{request_id}. The request id is made once and kept, so a retry after
+    a timeout or a 500 is the same request to DQT (its PUT is get-or-create)."""
+    if not integration_enabled():
+        return
+    trainee = _trainee(trainee_id)
+    if trainee is None or trainee.trn:
+        return
+    trn_request, _ = TrnRequest.objects.get_or_create(trainee=trainee)
+    try:
+        with DqtClient() as client:
+            response = client.register_for_trn(
+                str(trn_request.request_id), payloads.trn_request(trainee)
+            )
+    except DqtError as error:
+        trn_request.response = {"error": str(error)}
+        trn_request.state = TrnRequest.State.FAILED
+        trn_request.save_with_reason(f"{SYSTEM_REASON}: TRN request failed")
+        raise
+    trn_request.response = response
+    trn_request.state = TrnRequest.State.REQUESTED
+    trn_request.save_with_reason(f"{SYSTEM_REASON}: TRN requested")
+    deadline = poll_deadline(trainee)
+    if poll_until:
+        deadline = max(deadline, parse_datetime(poll_until))
+    retrieve_trn.enqueue(
+        trainee=trainee,
+        trn_request_id=trn_request.pk,
+        timeout_after=deadline.isoformat(),
+        then_update=then_update,
+    )
+
+
+@job_type(RETRIEVE_TRN, label="DQT Retrieve TRN", queue="dqt", ordered=True, max_attempts=10)
+def retrieve_trn(
+    job, *, trn_request_id: int, timeout_after: str | None = None, then_update: bool = False
+) -> None:
+    """Poll GET trn-requests/{id} every ``jobs.poll_delay_hours`` until DQT gives a TRN or the
+    deadline (``submitted_for_trn_at`` + ``jobs.max_poll_duration_days``) passes.
+    ``then_update``: send the trainee's details once the TRN is in (a support fix's restart
+    after an update failed for want of a TRN)."""
+    if not integration_enabled():
+        return
+    trn_request = TrnRequest.objects.select_related("trainee").filter(pk=trn_request_id).first()
+    if trn_request is None or trn_request.trainee.discarded_at is not None:
+        return
+    trainee = trn_request.trainee
+    if timeout_after is None:
+        job.arguments["timeout_after"] = poll_deadline(trainee).isoformat()
+    deadline = parse_datetime(job.arguments["timeout_after"])
+    if trainee.trn:
+        _mark_received(trn_request)
+        return
+    with DqtClient() as client:
+        answer = client.get_trn_request(str(trn_request.request_id))
+    trn = answer.get("trn")
+    if trn:
+        trainee.receive_trn(trn)
+        trainee.save_with_reason(f"{SYSTEM_REASON}: TRN received")
+        trn_request.response = answer
+        _mark_received(trn_request)
+        if then_update and trainee.state in UPDATABLE_STATES:
+            update_trainee.enqueue(trainee=trainee, trainee_id=trainee.pk)
+        return
+    now = timezone.now()
+    if now < deadline:
+        raise Reschedule(run_after=min(now + poll_delay(), deadline), note="No TRN yet")
+    days = max(
+        1, round((deadline - (trainee.submitted_for_trn_at or deadline)).total_seconds() / 86400)
+    )
+    message = f"Dqt::RetrieveTrnJob for Trainee id: {trainee.pk} has timed out after {days} days"
+    post_alert(
+        f"{message}.\n{app_settings.get('base_url', '')}/admin/trainees/trainee/{trainee.pk}/change/"
+    )
+    raise PollTimedOut(message, title="TRN poll timed out")
+
+
+def _mark_received(trn_request: TrnRequest) -> None:
+    if trn_request.state != TrnRequest.State.RECEIVED:
+        trn_request.state = TrnRequest.State.RECEIVED
+        trn_request.save_with_reason(f"{SYSTEM_REASON}: TRN received")
+
+
+@job_type(UPDATE_TRAINEE, label="DQT Update Trainee", queue="dqt", ordered=True, max_attempts=5)
+def update_trainee(job, *, trainee_id: int) -> None:
+    """PATCH teachers/update/{trn}, only while the trainee is in training on DQT's side."""
+    if not integration_enabled():
+        return
+    trainee = _trainee(trainee_id)
+    # Recommended for award: DQT still has the training in progress until the award job
+    # (queued behind this one) runs, so an edit made just before the recommendation still goes.
+    if trainee is None or trainee.state not in (
+        *UPDATABLE_STATES,
+        Trainee.State.RECOMMENDED_FOR_AWARD,
+    ):
+        return
+    if not trainee.trn:
+        if trainee.state == Trainee.State.SUBMITTED_FOR_TRN:
+            return  # DQT has only the TRN request so far; the TRN poll brings it up to date
+        raise TraineeUpdateMissingTrn(trainee)
+    with DqtClient() as client:
+        client.update_teacher(
+            trainee.trn,
+            slug=trainee.slug,
+            birth_date=trainee.date_of_birth,
+            payload=payloads.update(
+                trainee, include_personal_details=_pii_updates_allowed(client, trainee)
+            ),
+        )
+
+
+def _pii_updates_allowed(client: DqtClient, trainee: Trainee) -> bool:
+    """Names, email and sex go to DQT only when DQT allows it for this teacher (Register read
+    ``allowPIIUpdates`` from its synced copy; we ask). A failed lookup sends no PII: the
+    update itself will then say what is wrong."""
+    try:
+        return bool(client.get_teacher(trainee.trn).get("allowPIIUpdates"))
+    except DqtError:
+        return False
+
+
+@job_type(WITHDRAW_TRAINEE, label="DQT Withdraw Trainee", queue="dqt", ordered=True, max_attempts=5)
+def withdraw_trainee(job, *, trainee_id: int, timeout_after: str | None = None) -> None:
+    """PUT itt-outcome Withdrawn. Without a TRN yet, wait (hourly) up to
+    ``jobs.max_poll_duration_days`` for one, as Register did."""
+    if not integration_enabled():
+        return
+    trainee = _trainee(trainee_id)
+    if trainee is None or trainee.state != Trainee.State.WITHDRAWN:
+        return
+    if not trainee.trn:
+        if timeout_after is None:
+            timeout_after = (timezone.now() + timedelta(days=max_poll_days())).isoformat()
+            job.arguments["timeout_after"] = timeout_after
+        if timezone.now() < parse_datetime(timeout_after):
+            raise Reschedule(run_after=timezone.now() + poll_delay(), note="Waiting for a TRN")
+        message = (
+            f"Dqt::WithdrawTraineeJob for Trainee id: {trainee.pk} has timed out after "
+            f"{max_poll_days()} days without a TRN"
+        )
+        post_alert(message)
+        raise WithdrawWaitTimedOut(message, title="Withdrawal waited too long for a TRN")
+    with DqtClient() as client:
+        client.set_itt_outcome(
+            trainee.trn,
+            slug=trainee.slug,
+            birth_date=trainee.date_of_birth,
+            payload=payloads.withdrawal(trainee),
+        )
+
+
+@job_type(
+    RECOMMEND_FOR_AWARD, label="DQT Recommend For Award", queue="dqt", ordered=True, max_attempts=10
+)
+def recommend_for_award(job, *, trainee_id: int) -> None:
+    """PUT itt-outcome Pass; DQT answers with the QTS/EYTS date, with which the trainee is
+    awarded on Register. Nothing is sent back to DQT: it already has the award."""
+    if not integration_enabled():
+        return
+    trainee = _trainee(trainee_id)
+    if trainee is None or trainee.state != Trainee.State.RECOMMENDED_FOR_AWARD:
+        return
+    if not trainee.trn:
+        raise TraineeAwardMissingTrn(trainee)
+    with DqtClient() as client:
+        answer = client.set_itt_outcome(
+            trainee.trn,
+            slug=trainee.slug,
+            birth_date=trainee.date_of_birth,
+            payload=payloads.award(trainee),
+        )
+    qts_date = answer.get("qtsDate")
+    if not qts_date:
+        raise DqtNoAwardDateError(trainee)
+    awarded_at = timezone.make_aware(datetime.fromisoformat(str(qts_date)[:10]))
+    trainee.award(awarded_at)
+    trainee.save_with_reason(f"{SYSTEM_REASON}: awarded with DQT's {trainee.award_type} date")
+
+
+JOB_LABELS = {
+    REGISTER_FOR_TRN: "DQT Register For TRN",
+    RETRIEVE_TRN: "DQT Retrieve TRN",
+    UPDATE_TRAINEE: "DQT Update Trainee",
+    WITHDRAW_TRAINEE: "DQT Withdraw Trainee",
+    RECOMMEND_FOR_AWARD: "DQT Recommend For Award",
+}

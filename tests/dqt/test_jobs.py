@@ -1,0 +1,248 @@
+"""The five DQT jobs, run by the ledger's runner in this process against the fake DQT over
+HTTP (tests/dqt/test_end_to_end.py runs them in a real worker)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from dqt import jobs as dqt_jobs
+from dqt.models import TrnRequest
+from jobs import runner
+from jobs.models import Job
+from tests.factories import TraineeFactory
+from trainees import services
+from trainees.models import Trainee
+
+pytestmark = pytest.mark.django_db
+
+
+def run(job):
+    outcome = runner.run(job.pk)
+    job.refresh_from_db()
+    return outcome
+
+
+def only_job(trainee, task_name):
+    return Job.objects.get(trainee=trainee, task_name=task_name)
+
+
+def test_submitting_for_trn_registers_and_the_poll_brings_the_trn(dqt_on):
+    trainee = TraineeFactory()
+    services.trainee_submit_for_trn(trainee=trainee, reason="Provider submitted", actor=None)
+
+    register = only_job(trainee, dqt_jobs.REGISTER_FOR_TRN)
+    assert run(register) == "succeeded"
+    request = TrnRequest.objects.get(trainee=trainee)
+    assert request.state == TrnRequest.State.REQUESTED
+    assert any(c["method"] == "PUT" and str(request.request_id) in c["path"] for c in dqt_on.calls)
+
+    poll = only_job(trainee, dqt_jobs.RETRIEVE_TRN)
+    assert run(poll) == "succeeded"
+    trainee.refresh_from_db()
+    assert trainee.state == Trainee.State.TRN_RECEIVED
+    assert len(trainee.trn) == 7
+    assert trainee.history.first().history_change_reason == "DQT integration: TRN received"
+
+
+def test_the_poll_waits_an_hour_while_dqt_has_no_trn_yet(dqt_on):
+    dqt_on.configure(trn_delay_seconds=None)
+    trainee = TraineeFactory()
+    services.trainee_submit_for_trn(trainee=trainee, reason="Provider submitted", actor=None)
+    run(only_job(trainee, dqt_jobs.REGISTER_FOR_TRN))
+    poll = only_job(trainee, dqt_jobs.RETRIEVE_TRN)
+
+    assert run(poll) == "rescheduled"
+
+    assert poll.state == Job.State.SCHEDULED
+    wait = poll.run_after - timezone.now()
+    assert timedelta(minutes=55) < wait <= timedelta(hours=1)
+    assert Trainee.objects.get(pk=trainee.pk).trn == ""
+
+
+def test_the_poll_times_out_after_the_deadline_and_alerts_slack(dqt_on, slack):
+    dqt_on.configure(trn_delay_seconds=None)
+    trainee = TraineeFactory()
+    services.trainee_submit_for_trn(trainee=trainee, reason="Provider submitted", actor=None)
+    run(only_job(trainee, dqt_jobs.REGISTER_FOR_TRN))
+    poll = only_job(trainee, dqt_jobs.RETRIEVE_TRN)
+    trainee.refresh_from_db()
+    trainee.submitted_for_trn_at = timezone.now() - timedelta(days=4, minutes=1)
+    trainee.save()
+    poll.arguments["timeout_after"] = dqt_jobs.poll_deadline(trainee).isoformat()
+    poll.save()
+
+    assert run(poll) == "dead"
+
+    assert poll.error_message == (
+        f"Dqt::RetrieveTrnJob for Trainee id: {trainee.pk} has timed out after 4 days"
+    )
+    assert poll.error_title == "TRN poll timed out"
+    assert "has timed out after 4 days" in slack[0]["text"]
+
+
+def test_a_registration_refused_by_dqt_is_dead_and_the_request_marked_failed(dqt_on):
+    trainee = TraineeFactory(last_name="")
+    services.trainee_submit_for_trn(trainee=trainee, reason="Provider submitted", actor=None)
+    register = only_job(trainee, dqt_jobs.REGISTER_FOR_TRN)
+
+    assert run(register) == "dead"
+
+    assert register.error_status == 400
+    request = TrnRequest.objects.get(trainee=trainee)
+    assert request.state == TrnRequest.State.FAILED
+    assert request.response["error"].startswith("status: 400")
+
+
+def test_a_500_on_registration_is_retried_with_the_same_request_id(dqt_on):
+    trainee = TraineeFactory()
+    services.trainee_submit_for_trn(trainee=trainee, reason="Provider submitted", actor=None)
+    dqt_on.fail_next("/v2/trn-requests/", status=500)
+    register = only_job(trainee, dqt_jobs.REGISTER_FOR_TRN)
+
+    assert run(register) == "retrying"
+    assert register.error_status == 500
+    first_id = TrnRequest.objects.get(trainee=trainee).request_id
+    Job.objects.filter(pk=register.pk).update(run_after=timezone.now())
+
+    assert run(register) == "succeeded"
+    assert register.attempts == 2
+    assert TrnRequest.objects.get(trainee=trainee).request_id == first_id
+
+
+def _on_dqt(fake, trainee, **overrides):
+    fake.add_teacher_for(trainee, **overrides)
+    return trainee
+
+
+def test_an_edit_dqt_holds_is_sent_as_an_update(dqt_on):
+    trainee = _on_dqt(dqt_on, TraineeFactory(with_trn=True))
+    trainee.course_subject_one = "physics"
+    services.trainee_update(trainee=trainee, reason="Provider changed the subject", actor=None)
+    update = only_job(trainee, dqt_jobs.UPDATE_TRAINEE)
+
+    assert run(update) == "succeeded"
+
+    patch = [c for c in dqt_on.calls if c["method"] == "PATCH"]
+    assert len(patch) == 1
+    assert f"/v2/teachers/update/{trainee.trn}" in patch[0]["path"]
+
+
+def test_a_date_of_birth_change_alone_sends_nothing(dqt_on):
+    trainee = TraineeFactory(with_trn=True)
+    trainee.date_of_birth = trainee.date_of_birth - timedelta(days=1)
+    services.trainee_update(trainee=trainee, reason="Typo in date of birth", actor=None)
+    assert not Job.objects.filter(trainee=trainee).exists()
+
+
+def test_route_change_and_award_undo_send_nothing(dqt_on):
+    trainee = TraineeFactory(with_trn=True)
+    services.trainee_change_training_route(
+        trainee=trainee,
+        route=Trainee.TrainingRoute.SCHOOL_DIRECT_SALARIED,
+        reason="Wrong route",
+        actor=None,
+    )
+    assert not Job.objects.filter(trainee=trainee).exists()
+
+
+def test_unwithdraw_sends_an_update(dqt_on):
+    from tests.factories import withdrawn_trainee
+
+    trainee = withdrawn_trainee()
+    services.trainee_unwithdraw(trainee=trainee, reason="Withdrawn in error", actor=None)
+    assert only_job(trainee, dqt_jobs.UPDATE_TRAINEE).state == Job.State.ENQUEUED
+
+
+def test_nothing_is_enqueued_or_sent_with_the_integration_off(fake_dqt):
+    trainee = TraineeFactory()
+    services.trainee_submit_for_trn(trainee=trainee, reason="Provider submitted", actor=None)
+    assert not Job.objects.filter(trainee=trainee).exists()
+    job = dqt_jobs.update_trainee.enqueue(trainee=trainee, trainee_id=trainee.pk)
+    assert run(job) == "succeeded"
+    assert fake_dqt.calls == []
+
+
+def test_update_with_a_wrong_date_of_birth_dies_with_10001(dqt_on):
+    trainee = _on_dqt(dqt_on, TraineeFactory(with_trn=True), slugId=None, dateOfBirth="1980-01-01")
+    job = dqt_jobs.update_trainee.enqueue(trainee=trainee, trainee_id=trainee.pk)
+
+    assert run(job) == "dead"
+
+    assert (job.error_status, job.error_code) == (404, 10001)
+    assert job.error_title == "Teacher with specified TRN not found"
+    assert job.error_message.startswith("status: 404, body: {")
+
+
+def test_update_without_a_trn_dies_with_the_playbook_message(dqt_on):
+    trainee = TraineeFactory(state=Trainee.State.DEFERRED)
+    job = dqt_jobs.update_trainee.enqueue(trainee=trainee, trainee_id=trainee.pk)
+    assert run(job) == "dead"
+    assert job.error_message.startswith(
+        f"Cannot update trainee on DQT without a trn (id: {trainee.pk})"
+    )
+
+
+def test_update_is_skipped_for_states_dqt_does_not_update(dqt_on):
+    trainee = TraineeFactory(with_trn=True, state=Trainee.State.AWARDED)
+    job = dqt_jobs.update_trainee.enqueue(trainee=trainee, trainee_id=trainee.pk)
+    assert run(job) == "succeeded"
+    assert not [c for c in dqt_on.calls if c["method"] == "PATCH"]
+
+
+def test_withdrawal_is_sent_as_an_itt_outcome(dqt_on):
+    trainee = _on_dqt(dqt_on, TraineeFactory(with_trn=True))
+    services.trainee_withdraw(
+        trainee=trainee, reason="Left the course", actor=None, withdrawal_reasons=["got_a_job"]
+    )
+    job = only_job(trainee, dqt_jobs.WITHDRAW_TRAINEE)
+    assert run(job) == "succeeded"
+    assert dqt_on.teacher(trainee.trn)["initialTeacherTraining"][0]["result"] == "Withdrawn"
+
+
+def test_withdrawal_without_a_trn_waits_for_one(dqt_on):
+    trainee = TraineeFactory(submitted=True)
+    services.trainee_withdraw(
+        trainee=trainee, reason="Left", actor=None, withdrawal_reasons=["got_a_job"]
+    )
+    job = only_job(trainee, dqt_jobs.WITHDRAW_TRAINEE)
+    assert run(job) == "rescheduled"
+    assert job.state == Job.State.SCHEDULED
+    assert "timeout_after" in job.arguments
+
+
+def test_recommend_for_award_awards_with_dqts_date(dqt_on):
+    trainee = _on_dqt(dqt_on, TraineeFactory(with_trn=True))
+    services.trainee_recommend_for_award(trainee=trainee, reason="Provider recommended", actor=None)
+    job = only_job(trainee, dqt_jobs.RECOMMEND_FOR_AWARD)
+
+    assert run(job) == "succeeded"
+
+    trainee.refresh_from_db()
+    assert trainee.state == Trainee.State.AWARDED
+    assert timezone.localdate(trainee.awarded_at) == timezone.localdate(
+        trainee.recommended_for_award_at
+    )
+    assert (
+        dqt_on.teacher(trainee.trn)["qtsDate"] == timezone.localdate(trainee.awarded_at).isoformat()
+    )
+    # DQT already has the award: nothing further is sent.
+    assert not Job.objects.filter(trainee=trainee, task_name=dqt_jobs.UPDATE_TRAINEE).exists()
+
+
+def test_award_after_a_dqt_withdrawal_dies_with_10006(dqt_on):
+    trainee = _on_dqt(dqt_on, TraineeFactory(with_trn=True))
+    from dqt import payloads
+    from dqt.client import DqtClient
+
+    with DqtClient() as client:
+        client.set_itt_outcome(
+            trainee.trn,
+            slug=trainee.slug,
+            birth_date=trainee.date_of_birth,
+            payload=payloads.withdrawal(trainee),
+        )
+    services.trainee_recommend_for_award(trainee=trainee, reason="Recommended", actor=None)
+    job = only_job(trainee, dqt_jobs.RECOMMEND_FOR_AWARD)
+    assert run(job) == "dead"
+    assert (job.error_status, job.error_code) == (400, 10006)
