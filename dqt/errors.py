@@ -39,6 +39,9 @@ def _rebuild(cls, args, state):
     return error
 
 
+VALIDATION_TITLE = "One or more validation errors occurred."
+
+
 class DqtHttpError(DqtError):
     """DQT answered with a status outside the endpoint's success set."""
 
@@ -50,6 +53,14 @@ class DqtHttpError(DqtError):
         self.problem = parse_problem(self.body)
         title = self.problem.get("title")
         self.title = title if isinstance(title, str) else None
+        if self.title == VALIDATION_TITLE and self.field_errors:
+            # "One or more validation errors occurred." says nothing in a list of dead jobs;
+            # the field errors are what support acts on.
+            self.title = "; ".join(
+                f"{key}: {message}"
+                for key, messages in self.field_errors.items()
+                for message in messages
+            )[:255]
         code = self.problem.get("errorCode")
         self.error_code = code if isinstance(code, int) else None
         super().__init__(f"status: {status}, body: {self.body}")
@@ -102,6 +113,8 @@ class TraineeMissingTrn(DqtError):
 
 
 class TraineeUpdateMissingTrn(TraineeMissingTrn):
+    title = "Cannot update trainee on DQT without a TRN"
+
     def __init__(self, trainee):
         super().__init__(
             f"Cannot update trainee on DQT without a trn (id: {trainee.pk})\nslug: {trainee.slug}"
@@ -109,6 +122,8 @@ class TraineeUpdateMissingTrn(TraineeMissingTrn):
 
 
 class TraineeAwardMissingTrn(TraineeMissingTrn):
+    title = "Cannot recommend for award without a TRN"
+
     def __init__(self, trainee):
         super().__init__(
             f"Cannot recommend for award without a trn (id: {trainee.pk})\nslug: {trainee.slug}"
@@ -116,6 +131,8 @@ class TraineeAwardMissingTrn(TraineeMissingTrn):
 
 
 class TraineeWithdrawMissingTrn(TraineeMissingTrn):
+    title = "Cannot withdraw on DQT without a TRN"
+
     def __init__(self, trainee):
         super().__init__(
             f"Cannot withdraw trainee on DQT without a trn (id: {trainee.pk})\nslug: {trainee.slug}"
