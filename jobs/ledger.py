@@ -5,9 +5,9 @@ the row, one statement per step, and it writes no history rows: the state change
 worker makes are facts about the job, kept on the row itself (attempts, errors, times).
 History is kept for what people do to jobs (retry, discard), see ``services``.
 
-A job runs at most once at a time: a worker first takes a PostgreSQL advisory lock on the
-job id (held by its connection, so it disappears if the worker dies) and then flips the
-row to ``running`` only from a runnable state. A second copy of the message, from the
+A job runs at most once at a time: a worker flips the row to ``running`` only from a
+runnable state (compare-and-set) and stamps it with its database session's pid. A
+``running`` row is runnable again only once that session is gone (the worker died). A second copy of the message, from the
 sweeper or from Redis redelivering, finds the lock taken or the state wrong and is dropped.
 """
 
@@ -26,36 +26,31 @@ from .models import ERROR_HISTORY_LIMIT, Job
 
 # Times in SQL are statement_timestamp(), not now(): now() is the start of the transaction,
 # which is not "now" for a statement inside a long one.
-# First key of the two-key advisory lock: "jobs". The second is the job id.
-LOCK_NAMESPACE = 0x4A4F42
 TABLE = "jobs_job"
 UNFINISHED = "('succeeded', 'discarded')"
 
 
-def _lock(job_id: int) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s::int)", [LOCK_NAMESPACE, job_id])
-        return cursor.fetchone()[0]
-
-
-def unlock(job_id: int) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_unlock(%s, %s::int)", [LOCK_NAMESPACE, job_id])
+# A `running` row whose worker's database session is gone was left by a worker that died
+# mid-job: that session (pid and start time, stored at claim) no longer exists.
+RUNNER_GONE = """NOT EXISTS (
+    SELECT 1 FROM pg_stat_activity a
+    WHERE a.pid = {t}.runner_pid AND a.backend_start <= {t}.started_at)"""
 
 
 def claim(job_id: int, *, ordered_types: list[str]) -> Job | str:
-    """Flip the job to running and return it, or say why not ("locked", "not runnable",
-    "blocked"). ``ordered_types``: job types whose queue keeps each trainee's jobs in order."""
-    if not _lock(job_id):
-        return "locked"
+    """Flip the job to running and return it, or say why not ("not runnable", "blocked").
+    ``ordered_types``: job types whose queue keeps each trainee's jobs in order."""
     columns = ", ".join(f"j.{f.column}" for f in Job._meta.concrete_fields)
-    # A `running` row whose lock we could take was left by a worker that died mid-job.
+    # One compare-and-set statement: the row must be runnable and not held back by an
+    # earlier unfinished job of its trainee. A second message for the same job finds it
+    # running (its worker alive) or finished, and is dropped.
     sql = f"""
-        UPDATE {TABLE} j SET state = 'running', started_at = statement_timestamp(), attempts = attempts + 1,
-               finished_at = NULL
+        UPDATE {TABLE} j SET state = 'running', started_at = statement_timestamp(),
+               attempts = attempts + 1, finished_at = NULL, runner_pid = pg_backend_pid()
         WHERE j.id = %s
-          AND (j.state IN ('enqueued', 'running', 'blocked')
-               OR (j.state IN ('scheduled', 'retrying') AND j.run_after <= statement_timestamp()))
+          AND (j.state IN ('enqueued', 'blocked')
+               OR (j.state IN ('scheduled', 'retrying') AND j.run_after <= statement_timestamp())
+               OR (j.state = 'running' AND {RUNNER_GONE.format(t="j")}))
           AND (j.trainee_id IS NULL OR NOT (j.task_name = ANY(%s)) OR NOT EXISTS (
             SELECT 1 FROM {TABLE} e
             WHERE e.trainee_id = j.trainee_id AND e.queue = j.queue AND e.id < j.id
@@ -72,7 +67,6 @@ def claim(job_id: int, *, ordered_types: list[str]) -> Job | str:
         ]
         return Job.from_db(connection.alias, names, values)
     blocked = bool(ordered_types) and _wait_behind_earlier(job_id, ordered_types)
-    unlock(job_id)
     return "blocked" if blocked else "not runnable"
 
 
@@ -181,16 +175,13 @@ def fail(claim: Job, error: ParsedError, *, retry_in: float | None) -> str:
 
 
 def _finish(job_id: int, sets: str, params: list) -> None:
-    # Only the worker that holds the claim writes, and it releases the lock in the same trip.
+    # Only while the row is still ours: running, claimed by this session.
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {TABLE} SET {sets} WHERE id = %s AND state = 'running' "
-            "RETURNING pg_advisory_unlock(%s, id::int)",
-            [*params, job_id, LOCK_NAMESPACE],
+            "AND runner_pid = pg_backend_pid()",
+            [*params, job_id],
         )
-        if cursor.fetchone() is None:
-            # Someone discarded it meanwhile: keep their state, just let go of the lock.
-            unlock(job_id)
 
 
 def release_next(*, trainee_id: int, queue: str) -> list[tuple[int, str]]:

@@ -221,14 +221,11 @@ def sweep(*, lost_after: timedelta | None = None, limit: int = 10_000) -> dict[s
                          WHERE state = 'enqueued' AND enqueued_at <= statement_timestamp() - %(lost)s
                          ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
             RETURNING id, queue""",
-        "orphaned": """
+        "orphaned": f"""
             UPDATE jobs_job SET state = 'enqueued', enqueued_at = statement_timestamp()
             WHERE id IN (SELECT j.id FROM jobs_job j
                          WHERE j.state = 'running' AND j.started_at <= statement_timestamp() - %(lost)s
-                           AND NOT EXISTS (
-                             SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory'
-                               AND l.classid = %(ns)s AND l.objid = j.id::int::oid
-                               AND l.objsubid = 2)
+                           AND {ledger.RUNNER_GONE.format(t="j")}
                          ORDER BY j.id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
             RETURNING id, queue""",
         "unblocked": """
@@ -243,7 +240,7 @@ def sweep(*, lost_after: timedelta | None = None, limit: int = 10_000) -> dict[s
                          ORDER BY j.id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
             RETURNING id, queue""",
     }
-    params = {"limit": limit, "lost": lost_after, "ns": ledger.LOCK_NAMESPACE, "ordered": ordered}
+    params = {"limit": limit, "lost": lost_after, "ordered": ordered}
     counts = {}
     for name, sql in statements.items():
         with transaction.atomic(), connection.cursor() as cursor:
