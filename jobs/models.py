@@ -150,8 +150,8 @@ class Job(AuditedModel):
                 condition=models.Q(state="dead"),
             ),
             models.Index(
-                fields=["trainee", "task_name"],
-                name="jobs_dead_trainee",
+                fields=["trainee", "created_at", "id"],
+                name="jobs_dead_trainee_age",
                 condition=models.Q(state="dead"),
             ),
             models.Index(
