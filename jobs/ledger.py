@@ -96,13 +96,13 @@ def succeed(claim: Job, *, arguments_changed: dict | None = None) -> None:
     if arguments_changed is not None:
         sets += ", arguments = %s::jsonb"
         params.append(json.dumps(arguments_changed))
-    _finish(claim.id, sets, params)
+    _finish(claim, sets, params)
 
 
 def reschedule(claim: Job, *, run_after: datetime, note: str, arguments: dict) -> None:
     # A reschedule is not a failed attempt: give the attempt back.
     _finish(
-        claim.id,
+        claim,
         "state = 'scheduled', attempts = attempts - 1, run_after = %s, note = %s, "
         "arguments = %s::jsonb, finished_at = NULL",
         [run_after, note[:255], json.dumps(arguments)],
@@ -157,7 +157,7 @@ def fail(claim: Job, error: ParsedError, *, retry_in: float | None) -> str:
     state = "dead" if retry_in is None else "retrying"
     run_after = None if retry_in is None else timezone.now() + timedelta(seconds=retry_in)
     _finish(
-        claim.id,
+        claim,
         "state = %s, run_after = %s, finished_at = statement_timestamp(), error_status = %s, error_code = %s, "
         "error_title = %s, error_fields = %s::jsonb, error_message = %s, errors = %s::jsonb",
         [
@@ -174,13 +174,14 @@ def fail(claim: Job, error: ParsedError, *, retry_in: float | None) -> str:
     return state
 
 
-def _finish(job_id: int, sets: str, params: list) -> None:
-    # Only while the row is still ours: running, claimed by this session.
+def _finish(claim: Job, sets: str, params: list) -> None:
+    # Only while the row is still ours: running, claimed by the session that claimed it
+    # (compared with the stored pid, not this statement's, in case the job function
+    # reconnected to the database meanwhile).
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {TABLE} SET {sets} WHERE id = %s AND state = 'running' "
-            "AND runner_pid = pg_backend_pid()",
-            [*params, job_id],
+            f"UPDATE {TABLE} SET {sets} WHERE id = %s AND state = 'running' AND runner_pid = %s",
+            [*params, claim.id, claim.runner_pid],
         )
 
 
