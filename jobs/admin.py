@@ -7,6 +7,8 @@ import json
 from datetime import timedelta
 
 from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.templatetags import admin_list
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
@@ -15,8 +17,10 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 
 from providers.models import Provider
 from regsupport.admin_site import ConsoleTool
@@ -91,8 +95,10 @@ class ProviderFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value():
+            # With the (provider_id, id) index on trainees and (trainee, age) on dead jobs,
+            # this is two index-only scans and a small sort.
             return queryset.filter(
-                trainee_id__in=Trainee.objects.filter(provider_id=self.value()).values("pk")
+                trainee_id__in=Trainee.objects.filter(provider_id=int(self.value())).values("pk")
             )
         return queryset
 
@@ -397,7 +403,67 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
         extra_context["csv_url"] = reverse("admin:jobs_deadjob_csv") + (
             "?" + query.urlencode() if query else ""
         )
-        return super().changelist_view(request, extra_context)
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None)
+        if context and "cl" in context:
+            changelist = context["cl"]
+            context["dead_headers"] = list(admin_list.result_headers(changelist))
+            context["dead_rows"] = self.rows_html(changelist.result_list)
+        return response
+
+    def rows_html(self, jobs) -> str:
+        """The list's rows in one pass. Django's generic row rendering (a template node and
+        a field lookup per cell) costs more than all the page's SQL; these cells are plain."""
+        info = self.opts.app_label, self.opts.model_name
+        change_url = reverse("admin:{}_{}_change".format(*info), args=[0]).replace("/0/", "/{}/")
+        trainee_url = reverse("admin:trainees_trainee_change", args=[0]).replace("/0/", "/{}/")
+        today = timezone.localdate()
+        rows = []
+        for job in jobs:
+            trainee = job.trainee
+            diagnosis = diagnose(job)
+            cells = [
+                format_html(
+                    '<td class="action-checkbox"><input type="checkbox" name="{}" value="{}" '
+                    'class="action-select" aria-label="Select this job"></td>',
+                    ACTION_CHECKBOX_NAME,
+                    job.pk,
+                ),
+                format_html(
+                    '<th class="field-job_type"><a href="{}">{}</a></th>',
+                    change_url.format(job.pk),
+                    job.type_label,
+                ),
+                format_html(
+                    '<td class="field-trainee_link"><a href="{}">{}</a></td>',
+                    trainee_url.format(job.trainee_id),
+                    job.trainee_id,
+                )
+                if trainee
+                else mark_safe('<td class="field-trainee_link">—</td>'),
+            ]
+            values = [
+                ("trn", trainee.trn if trainee else ""),
+                ("name", trainee.full_name if trainee else ""),
+                (
+                    "date_of_birth",
+                    date_format(trainee.date_of_birth)
+                    if trainee and trainee.date_of_birth
+                    else "—",
+                ),
+                ("trainee_state", trainee.get_state_display() if trainee else ""),
+                ("provider", trainee.provider.name if trainee else ""),
+                ("error_status", job.error_status if job.error_status is not None else "—"),
+                ("error_code", job.error_code if job.error_code is not None else "—"),
+                ("error_title", job.error_title or "—"),
+                ("days_waiting_display", (today - timezone.localdate(job.created_at)).days),
+                ("diagnosis_title", diagnosis.title if diagnosis else ""),
+            ]
+            cells += [
+                format_html('<td class="field-{}">{}</td>', name, value) for name, value in values
+            ]
+            rows.append(format_html("<tr>{}</tr>", mark_safe("".join(cells))))
+        return mark_safe("".join(rows))
 
     def get_urls(self):
         return [

@@ -5,9 +5,9 @@ the row, one statement per step, and it writes no history rows: the state change
 worker makes are facts about the job, kept on the row itself (attempts, errors, times).
 History is kept for what people do to jobs (retry, discard), see ``services``.
 
-A job runs at most once at a time: a worker first takes a PostgreSQL advisory lock on the
-job id (held by its connection, so it disappears if the worker dies) and then flips the
-row to ``running`` only from a runnable state. A second copy of the message, from the
+A job runs at most once at a time: a worker flips the row to ``running`` only from a
+runnable state (compare-and-set) and stamps it with its database session's pid. A
+``running`` row is runnable again only once that session is gone (the worker died). A second copy of the message, from the
 sweeper or from Redis redelivering, finds the lock taken or the state wrong and is dropped.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import random
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,44 +27,56 @@ from .models import ERROR_HISTORY_LIMIT, Job
 
 # Times in SQL are statement_timestamp(), not now(): now() is the start of the transaction,
 # which is not "now" for a statement inside a long one.
-# First key of the two-key advisory lock: "jobs". The second is the job id.
-LOCK_NAMESPACE = 0x4A4F42
 TABLE = "jobs_job"
 UNFINISHED = "('succeeded', 'discarded')"
 
 
-def _lock(job_id: int) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s::int)", [LOCK_NAMESPACE, job_id])
-        return cursor.fetchone()[0]
+# A `running` row whose worker's database session is gone was left by a worker that died
+# mid-job: that session (pid and start time, stored at claim) no longer exists.
+RUNNER_GONE = """NOT EXISTS (
+    SELECT 1 FROM pg_stat_activity a
+    WHERE a.pid = {t}.runner_pid AND a.backend_start <= {t}.started_at)"""
 
 
-def unlock(job_id: int) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_unlock(%s, %s::int)", [LOCK_NAMESPACE, job_id])
+_COLUMNS = ", ".join(f"j.{f.column}" for f in Job._meta.concrete_fields)
+_CLAIM = f"""
+    UPDATE {TABLE} j SET state = 'running', started_at = statement_timestamp(),
+           attempts = attempts + 1, finished_at = NULL, runner_pid = pg_backend_pid()
+    WHERE j.id = %s AND {{condition}}
+    RETURNING {_COLUMNS}"""
+_RUNNABLE = """(j.state IN ('enqueued', 'blocked')
+    OR (j.state IN ('scheduled', 'retrying') AND j.run_after <= statement_timestamp()))"""
+# The common case: a runnable job of a type that keeps no per-trainee order.
+CLAIM_UNORDERED = _CLAIM.format(
+    condition=f"{_RUNNABLE} AND (j.trainee_id IS NULL OR NOT (j.task_name = ANY(%s)))"
+)
+# Everything else: ordered types wait for earlier unfinished jobs of their trainee, and a
+# `running` row whose worker's session is gone is claimed again.
+CLAIM_ANY = _CLAIM.format(
+    condition=f"""({_RUNNABLE} OR (j.state = 'running' AND {RUNNER_GONE.format(t="j")}))
+      AND (j.trainee_id IS NULL OR NOT (j.task_name = ANY(%s)) OR NOT EXISTS (
+        SELECT 1 FROM {TABLE} e
+        WHERE e.trainee_id = j.trainee_id AND e.queue = j.queue AND e.id < j.id
+          AND e.state NOT IN {UNFINISHED}))"""
+)
 
 
 def claim(job_id: int, *, ordered_types: list[str]) -> Job | str:
-    """Flip the job to running and return it, or say why not ("locked", "not runnable",
-    "blocked"). ``ordered_types``: job types whose queue keeps each trainee's jobs in order."""
-    if not _lock(job_id):
-        return "locked"
-    columns = ", ".join(f"j.{f.column}" for f in Job._meta.concrete_fields)
-    # A `running` row whose lock we could take was left by a worker that died mid-job.
-    sql = f"""
-        UPDATE {TABLE} j SET state = 'running', started_at = statement_timestamp(), attempts = attempts + 1,
-               finished_at = NULL
-        WHERE j.id = %s
-          AND (j.state IN ('enqueued', 'running', 'blocked')
-               OR (j.state IN ('scheduled', 'retrying') AND j.run_after <= statement_timestamp()))
-          AND (j.trainee_id IS NULL OR NOT (j.task_name = ANY(%s)) OR NOT EXISTS (
-            SELECT 1 FROM {TABLE} e
-            WHERE e.trainee_id = j.trainee_id AND e.queue = j.queue AND e.id < j.id
-              AND e.state NOT IN {UNFINISHED}))
-        RETURNING {columns}"""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [job_id, ordered_types])
-        row = cursor.fetchone()
+    """Flip the job to running and return it, or say why not ("not runnable", "blocked").
+    ``ordered_types``: job types whose queue keeps each trainee's jobs in order.
+
+    Compare-and-set: the row changes only from a runnable state, so of two messages for
+    the same job one claims it and the other finds it running (its worker alive) or
+    finished, and is dropped. The simple statement is tried first because it costs half
+    of the full one, and most jobs pass it.
+    """
+    row = None
+    with _prepared() as cursor:
+        for statement in (CLAIM_UNORDERED, CLAIM_ANY):
+            cursor.execute(statement, [job_id, ordered_types])
+            row = cursor.fetchone()
+            if row is not None:
+                break
     if row is not None:
         names = [f.attname for f in Job._meta.concrete_fields]
         values = [
@@ -72,13 +85,12 @@ def claim(job_id: int, *, ordered_types: list[str]) -> Job | str:
         ]
         return Job.from_db(connection.alias, names, values)
     blocked = bool(ordered_types) and _wait_behind_earlier(job_id, ordered_types)
-    unlock(job_id)
     return "blocked" if blocked else "not runnable"
 
 
 def _wait_behind_earlier(job_id: int, ordered_types: list[str]) -> bool:
     """Park a runnable job that an earlier unfinished job of its trainee holds back."""
-    with connection.cursor() as cursor:
+    with _prepared() as cursor:
         cursor.execute(
             f"""
             UPDATE {TABLE} j SET state = 'blocked', note = 'waiting for job ' || (
@@ -102,13 +114,13 @@ def succeed(claim: Job, *, arguments_changed: dict | None = None) -> None:
     if arguments_changed is not None:
         sets += ", arguments = %s::jsonb"
         params.append(json.dumps(arguments_changed))
-    _finish(claim.id, sets, params)
+    _finish(claim, sets, params)
 
 
 def reschedule(claim: Job, *, run_after: datetime, note: str, arguments: dict) -> None:
     # A reschedule is not a failed attempt: give the attempt back.
     _finish(
-        claim.id,
+        claim,
         "state = 'scheduled', attempts = attempts - 1, run_after = %s, note = %s, "
         "arguments = %s::jsonb, finished_at = NULL",
         [run_after, note[:255], json.dumps(arguments)],
@@ -163,7 +175,7 @@ def fail(claim: Job, error: ParsedError, *, retry_in: float | None) -> str:
     state = "dead" if retry_in is None else "retrying"
     run_after = None if retry_in is None else timezone.now() + timedelta(seconds=retry_in)
     _finish(
-        claim.id,
+        claim,
         "state = %s, run_after = %s, finished_at = statement_timestamp(), error_status = %s, error_code = %s, "
         "error_title = %s, error_fields = %s::jsonb, error_message = %s, errors = %s::jsonb",
         [
@@ -180,23 +192,21 @@ def fail(claim: Job, error: ParsedError, *, retry_in: float | None) -> str:
     return state
 
 
-def _finish(job_id: int, sets: str, params: list) -> None:
-    # Only the worker that holds the claim writes, and it releases the lock in the same trip.
-    with connection.cursor() as cursor:
+def _finish(claim: Job, sets: str, params: list) -> None:
+    # Only while the row is still ours: running, claimed by the session that claimed it
+    # (compared with the stored pid, not this statement's, in case the job function
+    # reconnected to the database meanwhile).
+    with _prepared() as cursor:
         cursor.execute(
-            f"UPDATE {TABLE} SET {sets} WHERE id = %s AND state = 'running' "
-            "RETURNING pg_advisory_unlock(%s, id::int)",
-            [*params, job_id, LOCK_NAMESPACE],
+            f"UPDATE {TABLE} SET {sets} WHERE id = %s AND state = 'running' AND runner_pid = %s",
+            [*params, claim.id, claim.runner_pid],
         )
-        if cursor.fetchone() is None:
-            # Someone discarded it meanwhile: keep their state, just let go of the lock.
-            unlock(job_id)
 
 
 def release_next(*, trainee_id: int, queue: str) -> list[tuple[int, str]]:
     """The next blocked job of this trainee in this queue may run now that no earlier
     unfinished job holds it back."""
-    with connection.cursor() as cursor:
+    with _prepared() as cursor:
         cursor.execute(
             f"""
             UPDATE {TABLE} j SET state = 'enqueued', enqueued_at = statement_timestamp(), note = ''
@@ -209,6 +219,34 @@ def release_next(*, trainee_id: int, queue: str) -> list[tuple[int, str]]:
             [trainee_id, queue],
         )
         return list(cursor.fetchall())
+
+
+@contextmanager
+def _prepared():
+    """A cursor whose statements are prepared once per database session.
+
+    Planning these statements (a 1,000,000-row table with a dozen partial indexes) takes
+    a few milliseconds, running them a tenth of one; a prepared statement is planned once.
+    Uses psycopg's server-side binding on Django's own connection, so transactions and
+    autocommit are Django's.
+    """
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor:
+        yield _PreparingCursor(cursor)
+
+
+class _PreparingCursor:
+    def __init__(self, cursor):
+        self._cursor = cursor
+
+    def execute(self, sql, params):
+        return self._cursor.execute(sql, params, prepare=True)
+
+    def fetchone(self):
+        return self._cursor.fetchone()
+
+    def fetchall(self):
+        return self._cursor.fetchall()
 
 
 def _json(value):

@@ -75,6 +75,9 @@ class Job(AuditedModel):
     enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The database session of the worker running it: how a job left `running` by a worker
+    # that died is told apart from one still running (jobs/ledger.py).
+    runner_pid = models.IntegerField(null=True, blank=True, editable=False)
 
     # The last error, parsed so the console filters with indexes, never by scanning text.
     error_status = models.IntegerField("error status", null=True, blank=True)
@@ -105,7 +108,13 @@ class Job(AuditedModel):
             ("inspect_queues", "Can inspect job queues"),
         ]
         indexes = [
-            models.Index(fields=["state", "run_after"], name="jobs_state_run_after"),
+            # Partial indexes only: a row moving enqueued -> running -> succeeded then touches
+            # few of them, which is most of the ledger's cost per job.
+            models.Index(
+                fields=["run_after"],
+                name="jobs_due",
+                condition=models.Q(state__in=["scheduled", "retrying"]),
+            ),
             models.Index(
                 fields=["state", "enqueued_at"],
                 name="jobs_enqueued_at",
@@ -141,8 +150,8 @@ class Job(AuditedModel):
                 condition=models.Q(state="dead"),
             ),
             models.Index(
-                fields=["trainee", "task_name"],
-                name="jobs_dead_trainee",
+                fields=["trainee", "created_at", "id"],
+                name="jobs_dead_trainee_age",
                 condition=models.Q(state="dead"),
             ),
             models.Index(

@@ -38,12 +38,17 @@ def jobs_for_trainee(trainee_id: int) -> JobQuerySet:
 
 def dead_job_summary() -> list[dict]:
     """One row per job type: its dead jobs and unique trainees (the console's index)."""
-    rows = (
-        Job.objects.filter(state=Job.State.DEAD)
-        .order_by()
-        .values("task_name")
-        .annotate(count=Count("id"), trainees=Count("trainee_id", distinct=True))
-    )
+    # Grouping (type, trainee) first reads the (task_name, trainee) index in order, which is
+    # much cheaper than count(DISTINCT) per type.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT task_name, sum(n)::int, count(trainee_id)::int FROM (
+              SELECT task_name, trainee_id, count(*) AS n FROM jobs_job WHERE state = 'dead'
+              GROUP BY task_name, trainee_id) t
+            GROUP BY task_name"""
+        )
+        rows = [{"task_name": t, "count": n, "trainees": u} for t, n, u in cursor.fetchall()]
     found = {row["task_name"]: row for row in rows}
     summary = [
         {

@@ -107,6 +107,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # sure the job still runs only once at a time (jobs/ledger.py).
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_IGNORE_RESULT = True
+# Celery's Django fix-up otherwise closes the database connection before and after every
+# task; a new connection per job costs more than the job's own queries.
+CELERY_DB_REUSE_MAX = 1000
+# Job workers commit asynchronously (see jobs/tasks.py for why that is safe here).
+JOBS_WORKER_SYNCHRONOUS_COMMIT = os.environ.get("JOBS_WORKER_SYNCHRONOUS_COMMIT", "off")
 CELERY_TASK_ROUTES = {
     "jobs.sweep": {"queue": "default"},
     "jobs.remove_dead_duplicates": {"queue": "default"},

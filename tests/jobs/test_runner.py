@@ -141,3 +141,41 @@ def test_unordered_queues_do_not_block():
     run(first.pk)
     assert run(second.pk) == "succeeded"
     assert not registry.get("tests.apply_noop").ordered
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_running_in_a_live_worker_is_not_run_again_until_that_worker_is_gone(tmp_path):
+    import psycopg
+    from django.db import connection
+
+    done = tmp_path / "done.txt"
+    job = enqueue("tests.record", arguments={"path": str(done)})
+    params = connection.get_connection_params()
+    other_worker = psycopg.connect(**{k: v for k, v in params.items() if k != "cursor_factory"})
+    pid = other_worker.execute("SELECT pg_backend_pid()").fetchone()[0]
+    Job.objects.filter(pk=job.pk).update(
+        state="running", runner_pid=pid, started_at=timezone.now(), attempts=1
+    )
+
+    assert run(job.pk) == "not runnable"  # a second message while the first still runs
+    assert not done.exists()
+
+    other_worker.close()  # the worker died mid-job
+    _wait_for_session_end(pid)
+    assert run(job.pk) == "succeeded"
+    job.refresh_from_db()
+    assert job.attempts == 2
+    assert done.read_text().count("done") == 1
+
+
+def _wait_for_session_end(pid):
+    import time
+
+    from django.db import connection
+
+    for _ in range(100):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid])
+            if cursor.fetchone() is None:
+                return
+        time.sleep(0.05)
