@@ -421,7 +421,7 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
         rows = []
         for job in jobs:
             trainee = job.trainee
-            diagnosis = diagnose(job)
+            diagnosis = diagnose(job, detailed=False)
             cells = [
                 format_html(
                     '<td class="action-checkbox"><input type="checkbox" name="{}" value="{}" '

@@ -48,7 +48,7 @@ def test_the_command_needs_a_reason_to_change_jobs(superuser):
 def test_a_registered_diagnosis_shows_on_the_list_and_the_job_page(agent_client, monkeypatch):
     monkeypatch.setattr(diagnosis, "_diagnosers", [])
 
-    def date_of_birth_mismatch(job):
+    def date_of_birth_mismatch(job, *, detailed=True):
         if job.error_code == 10001:
             return Diagnosis(
                 title="Date of birth differs from DQT",
@@ -58,7 +58,7 @@ def test_a_registered_diagnosis_shows_on_the_list_and_the_job_page(agent_client,
             )
         return None
 
-    def broken(job):
+    def broken(job, *, detailed=True):
         raise RuntimeError("a bug in a diagnoser")
 
     diagnosis.register(broken)
