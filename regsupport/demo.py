@@ -102,15 +102,23 @@ DEMO_LOGINS = {
 def seed_demo(*, trainee_count: int = 300, stdout=None) -> bool:
     """Returns False (and changes nothing) when demo data is already there."""
     if Provider.objects.exists():
+        _seed_dead_jobs_once()
         return False
     rng = random.Random(2026)
     with transaction.atomic():
         _seed(rng, trainee_count)
-        from dqt.demo import seed_dead_jobs
-
-        seed_dead_jobs()
+        _seed_dead_jobs_once()
     ensure_demo_logins()
     return True
+
+
+def _seed_dead_jobs_once() -> None:
+    """Demo data made before the DQT jobs existed gets its dead jobs on the next run."""
+    from dqt.demo import seed_dead_jobs
+    from jobs.models import Job
+
+    if not Job.objects.filter(task_name__startswith="dqt.").exists():
+        seed_dead_jobs()
 
 
 def ensure_demo_logins() -> None:

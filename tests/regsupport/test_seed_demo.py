@@ -37,3 +37,13 @@ def test_withdrawn_demo_trainees_have_a_previous_state_in_history():
     states = list(trainee.history.order_by("history_date").values_list("state", flat=True))
     assert states[0] in (Trainee.State.TRN_RECEIVED, Trainee.State.DEFERRED)
     assert states[-1] == Trainee.State.WITHDRAWN
+
+
+def test_demo_data_from_before_the_dqt_jobs_gets_its_dead_jobs_on_the_next_run():
+    from jobs.models import Job
+
+    call_command("seed_demo", trainees=100)
+    Job.objects.all().delete()
+    call_command("seed_demo", trainees=100)
+    assert Job.objects.filter(task_name__startswith="dqt.", state="dead").count() >= 8
+    assert Trainee.objects.count() == 100
