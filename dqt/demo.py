@@ -207,6 +207,10 @@ def seed_dead_jobs() -> int:
             deadline = (trainee.submitted_for_trn_at or now) + timedelta(days=jobs.max_poll_days())
             arguments = {"trn_request_id": request.pk, "timeout_after": deadline.isoformat()}
             message = f"Dqt::RetrieveTrnJob for Trainee id: {trainee.pk} has timed out after 4 days"
+        if code == 10001 and task == jobs.UPDATE_TRAINEE:
+            # The classic cause: Register's date of birth was corrected after DQT had it.
+            trainee.date_of_birth = trainee.date_of_birth + timedelta(days=1)
+            trainee.save_with_reason("Demo data: the provider corrected the date of birth")
         if fields and "qualification.providerUkprn" in fields and unknown_to_dqt:
             trainee.degree_institution_uuid = unknown_to_dqt.uuid
             trainee.save_with_reason(REASON)

@@ -36,6 +36,11 @@ def mirror_register_trainees(state: FakeDqtState) -> int:
 
 def dqt_record_for(trainee: Trainee) -> dict:
     record = teacher_from_trn_request(payloads.trn_request(trainee), trn=trainee.trn)
+    # DQT keeps the date of birth it was registered with: Register never sends a changed one
+    # (DQT matches teachers by it), so a later correction on Register is not on DQT.
+    first = trainee.history.order_by("history_date", "history_id").values("date_of_birth").first()
+    if first and first["date_of_birth"]:
+        record["dateOfBirth"] = first["date_of_birth"].isoformat()
     row = record["initialTeacherTraining"][0]
     result = ITT_RESULTS.get(trainee.state, "InTraining")
     if result == "InTraining" and trainee.training_route == Trainee.TrainingRoute.ASSESSMENT_ONLY:

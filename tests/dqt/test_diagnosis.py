@@ -53,13 +53,20 @@ def test_repeated_server_errors_say_speak_with_dqt(seeded, developer_client):
     assert "speak with DQT" in page
 
 
-def test_a_date_of_birth_mismatch_shows_both_dates(seeded, fake_dqt, developer_client):
+def test_a_date_of_birth_mismatch_shows_both_dates(seeded, developer_client):
     job = Job.objects.filter(error_code=10001, task_name=dqt_jobs.UPDATE_TRAINEE).first()
-    fake_dqt.update_teacher_record(job.trainee.trn, dateOfBirth="1970-02-03")
+    registered = job.trainee.history.order_by("history_date").first().date_of_birth
+    assert registered != job.trainee.date_of_birth
     page = developer_client.get(f"/admin/jobs/job/{job.pk}/change/").content.decode()
     assert "Register&#x27;s date of birth" in page
-    assert "1970-02-03" in page
+    assert registered.isoformat() in page
     assert "The dates of birth differ" in page
+
+
+def test_a_date_of_birth_mismatch_with_equal_dates_suspects_an_inactive_trn(seeded, developer_client):
+    job = Job.objects.filter(error_code=10001, task_name=dqt_jobs.WITHDRAW_TRAINEE).first()
+    page = developer_client.get(f"/admin/jobs/job/{job.pk}/change/").content.decode()
+    assert "the TRN may be inactive" in page
 
 
 def test_award_10005_offers_award_on_register_only(seeded, developer_client):

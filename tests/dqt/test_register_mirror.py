@@ -48,3 +48,15 @@ def test_withdrawn_trainees_are_withdrawn_on_dqt():
 def test_discarded_trainees_are_left_out():
     TraineeFactory(with_trn=True, discarded_at=datetime(2026, 1, 1, tzinfo=UTC))
     assert mirror_register_trainees(FakeDqtState()) == 0
+
+
+@pytest.mark.django_db
+def test_dqt_keeps_the_date_of_birth_it_was_registered_with():
+    from datetime import date
+
+    from dqt.fake.register_mirror import dqt_record_for
+
+    trainee = TraineeFactory(with_trn=True, date_of_birth=date(1990, 3, 4))
+    trainee.date_of_birth = date(1990, 3, 5)
+    trainee.save_with_reason("Provider corrected the date of birth")
+    assert dqt_record_for(trainee)["dateOfBirth"] == "1990-03-04"
