@@ -63,7 +63,9 @@ def test_a_date_of_birth_mismatch_shows_both_dates(seeded, developer_client):
     assert "The dates of birth differ" in page
 
 
-def test_a_date_of_birth_mismatch_with_equal_dates_suspects_an_inactive_trn(seeded, developer_client):
+def test_a_date_of_birth_mismatch_with_equal_dates_suspects_an_inactive_trn(
+    seeded, developer_client
+):
     job = Job.objects.filter(error_code=10001, task_name=dqt_jobs.WITHDRAW_TRAINEE).first()
     page = developer_client.get(f"/admin/jobs/job/{job.pk}/change/").content.decode()
     assert "the TRN may be inactive" in page
