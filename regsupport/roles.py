@@ -19,7 +19,6 @@ SUPPORT_EXTRA = [
 ]
 DEVELOPER_EXTRA = [
     ("regsupport", "view_settings"),
-    ("jobs", "change_job"),
     ("jobs", "inspect_queues"),
 ]
 
