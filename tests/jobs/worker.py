@@ -9,12 +9,22 @@ import time
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import redis
 from django.conf import settings
 from django.db import connection
 
 BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def database_url(db: dict, name: str) -> str:
+    """The test database as a URL for a worker process; the host may be a socket directory
+    (the embedded PostgreSQL of `make test`), which must be percent-encoded."""
+    host = quote(db.get("HOST") or "", safe="")
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    return f"postgres://{quote(db.get('USER') or '', safe='')}{password}@{host}{port}/{name}"
 
 
 def flush_broker() -> None:
@@ -31,10 +41,7 @@ def celery_worker(log_path: Path, *, concurrency: int = 2):
     db = settings.DATABASES["default"]
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=(
-            f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}/"
-            f"{connection.settings_dict['NAME']}"
-        ),
+        DATABASE_URL=database_url(db, connection.settings_dict["NAME"]),
         REDIS_URL=settings.CELERY_BROKER_URL,
         REGSUPPORT_ENV="test",
         PYTHONUNBUFFERED="1",
