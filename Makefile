@@ -19,9 +19,9 @@ test: $(STAMP)
 	@scripts/ensure-chromium || true
 	$(PY) -m regsupport.devrun test $(PYTEST_ARGS)
 
+# What `make test` checks before pytest: ruff check, ruff format --check, mypy.
 lint: $(STAMP)
-	$(PY) -m ruff check .
-	$(PY) -m ruff format --check .
+	$(PY) -m regsupport.devrun lint
 
 fmt: $(STAMP)
 	$(PY) -m ruff check --fix .

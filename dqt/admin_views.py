@@ -18,6 +18,7 @@ from jobs.errors import JobError
 from jobs.models import Job
 from regsupport.admin_tools import Confirmation, ConfirmForm, confirm_action
 from regsupport.audit import ReasonRequired
+from trainees.models import Trainee
 
 from . import services
 from .errors import DqtError
@@ -106,8 +107,7 @@ FIXES = {
 }
 
 
-def _initial(name: str, job: Job) -> dict[str, Any]:
-    trainee = job.trainee
+def _initial(name: str, trainee: Trainee) -> dict[str, Any]:
     if name in ("poll-again", "reregister"):
         return {"until": services.default_new_deadline()}
     if name == "fix-date-of-birth" or name == "award-on-register":
@@ -160,7 +160,7 @@ def fix_view(request, pk: int, name: str):
     job_admin = admin.site._registry[Job]
     form_class = fix.form_class
     if request.method != "POST" or request.POST.get("confirm") != "yes":
-        initial = _initial(name, job) if job.trainee_id else {}
+        initial = _initial(name, job.trainee) if job.trainee is not None else {}
         form_class = type(form_class.__name__, (form_class,), {"__init__": _with_initial(initial)})
     response = confirm_action(
         job_admin,
@@ -168,7 +168,7 @@ def fix_view(request, pk: int, name: str):
         Job.objects.filter(pk=pk),
         confirmation=Confirmation(
             title=fix.title,
-            intro=f"{job} for {job.trainee.full_name if job.trainee_id else 'no trainee'}.",
+            intro=f"{job} for {job.trainee.full_name if job.trainee is not None else 'no trainee'}.",
             changes=list(fix.changes),
             warnings=list(fix.warnings),
             objects=[job],
@@ -176,9 +176,9 @@ def fix_view(request, pk: int, name: str):
         perform=lambda form: _perform(name, job, form, request.user),
         form_class=form_class,
         error_types=(services.DqtFixError, JobError, DqtError, ReasonRequired),
+        form_action=request.get_full_path(),
     )
     if response is not None:
-        response.context_data["form_action"] = request.get_full_path()
         return response
     return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[pk]))
 

@@ -6,9 +6,8 @@ class DqtConfig(AppConfig):
     verbose_name = "DQT"
 
     def ready(self) -> None:
-        from django.contrib import admin
-
         from jobs import diagnosis
+        from regsupport.admin_site import console_site
         from trainees.signals import trainee_changed
 
         from . import admin_views, jobs, triggers  # noqa: F401 - jobs registers the job types
@@ -16,4 +15,4 @@ class DqtConfig(AppConfig):
 
         trainee_changed.connect(triggers.on_trainee_changed, dispatch_uid="dqt-triggers")
         diagnosis.register(diagnose_dqt_job)
-        admin.site.extra_urls.extend(admin_views.urls())
+        console_site().extra_urls.extend(admin_views.urls())

@@ -73,7 +73,7 @@ class DqtClient:
         return self._call("GET", f"/v2/trn-requests/{_segment(request_id)}")
 
     def update_teacher(
-        self, trn: str, *, slug: str, birth_date: date | str, payload: dict[str, Any]
+        self, trn: str, *, slug: str, birth_date: date | str | None, payload: dict[str, Any]
     ) -> None:
         """PATCH teachers/update/{trn}: 204, no body."""
         self._call(
@@ -84,7 +84,7 @@ class DqtClient:
         )
 
     def set_itt_outcome(
-        self, trn: str, *, slug: str, birth_date: date | str, payload: dict[str, Any]
+        self, trn: str, *, slug: str, birth_date: date | str | None, payload: dict[str, Any]
     ) -> dict[str, Any]:
         """PUT teachers/{trn}/itt-outcome (award: Pass, withdrawal: Withdrawn) → ``{trn, qtsDate}``."""
         return self._call(
@@ -156,7 +156,7 @@ class DqtClient:
         return parsed if isinstance(parsed, dict) else {"results": parsed}
 
 
-def _iso(value: date | str) -> str:
+def _iso(value: date | str | None) -> str:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 

@@ -7,6 +7,8 @@ on DQT live to put Register and DQT side by side.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from django.urls import reverse
 
 from jobs.diagnosis import Diagnosis, DiagnosisAction
@@ -90,7 +92,11 @@ def diagnose_dqt_job(job: Job, *, detailed: bool = True) -> Diagnosis | None:
         return None
     if not detailed:
         return Diagnosis(title=TITLES[kind], explanation="")
-    trainee = Trainee.objects.select_related("provider").filter(pk=job.trainee_id).first()
+    trainee = (
+        Trainee.objects.select_related("provider").filter(pk=job.trainee_id).first()
+        if job.trainee_id is not None
+        else None
+    )
     return BUILDERS[kind](job, trainee)
 
 
@@ -105,7 +111,9 @@ def _discard(job: Job, label: str = "Discard") -> DiagnosisAction:
     return DiagnosisAction(label, reverse("admin:jobs_job_discard", args=[job.pk]), style="danger")
 
 
-def _fix(job: Job, name: str, label: str, style: str = "default") -> DiagnosisAction:
+def _fix(
+    job: Job, name: str, label: str, style: Literal["default", "danger"] = "default"
+) -> DiagnosisAction:
     return DiagnosisAction(label, reverse("admin:dqt-fix", args=[job.pk, name]), style=style)
 
 

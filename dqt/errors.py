@@ -45,6 +45,8 @@ VALIDATION_TITLE = "One or more validation errors occurred."
 class DqtHttpError(DqtError):
     """DQT answered with a status outside the endpoint's success set."""
 
+    status: int  # always set: an HTTP error has a status
+
     def __init__(self, *, status: int, body: str, method: str = "", url: str = ""):
         self.status = status
         self.body = body or ""

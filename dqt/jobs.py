@@ -74,6 +74,14 @@ def poll_deadline(trainee: Trainee) -> datetime:
     return start + timedelta(days=max_poll_days())
 
 
+def _moment(value: str) -> datetime:
+    """A deadline this module wrote into a job's arguments with ``isoformat()``."""
+    moment = parse_datetime(value)
+    if moment is None:
+        raise ValueError(f"Not a date and time: {value!r}")
+    return moment
+
+
 def _trainee(trainee_id: int) -> Trainee | None:
     return (
         Trainee.objects.select_related("provider")
@@ -109,7 +117,7 @@ def register_for_trn(
     trn_request.save_with_reason(f"{SYSTEM_REASON}: TRN requested")
     deadline = poll_deadline(trainee)
     if poll_until:
-        deadline = max(deadline, parse_datetime(poll_until))
+        deadline = max(deadline, _moment(poll_until))
     retrieve_trn.enqueue(
         trainee=trainee,
         trn_request_id=trn_request.pk,
@@ -134,7 +142,7 @@ def retrieve_trn(
     trainee = trn_request.trainee
     if timeout_after is None:
         job.arguments["timeout_after"] = poll_deadline(trainee).isoformat()
-    deadline = parse_datetime(job.arguments["timeout_after"])
+    deadline = _moment(job.arguments["timeout_after"])
     if trainee.trn:
         _mark_received(trn_request)
         return
@@ -219,7 +227,7 @@ def withdraw_trainee(job, *, trainee_id: int, timeout_after: str | None = None) 
         if timeout_after is None:
             timeout_after = (timezone.now() + timedelta(days=max_poll_days())).isoformat()
             job.arguments["timeout_after"] = timeout_after
-        if timezone.now() < parse_datetime(timeout_after):
+        if timezone.now() < _moment(timeout_after):
             raise Reschedule(run_after=timezone.now() + poll_delay(), note="Waiting for a TRN")
         message = (
             f"Dqt::WithdrawTraineeJob for Trainee id: {trainee.pk} has timed out after "

@@ -31,7 +31,8 @@ class DqtFixError(Exception):
     """A DQT fix was refused; the message is meant for a support agent."""
 
 
-def _dead(job: Job, *task_names: str) -> Job:
+def _dead(job: Job, *task_names: str) -> tuple[Job, int]:
+    """The job, locked and checked fit for a fix, and the id of the trainee it names."""
     job = Job.objects.select_for_update().get(pk=job.pk)
     if job.state != Job.State.DEAD:
         raise DqtFixError(f"Job {job.pk} is {job.get_state_display().lower()}, not dead.")
@@ -39,7 +40,7 @@ def _dead(job: Job, *task_names: str) -> Job:
         raise DqtFixError(f"This fix does not apply to a {job.type_label} job.")
     if job.trainee_id is None:
         raise DqtFixError(f"Job {job.pk} names no trainee.")
-    return job
+    return job, job.trainee_id
 
 
 def _end_of_day(day: date) -> datetime:
@@ -57,8 +58,8 @@ def dqt_fix_date_of_birth_and_retry(
 ) -> Job:
     """404/10001: align Register's date of birth with DQT's, then run the job again."""
     reason = clean_reason(reason)
-    job = _dead(job)
-    trainee = Trainee.objects.select_for_update().get(pk=job.trainee_id)
+    job, trainee_id = _dead(job)
+    trainee = Trainee.objects.select_for_update().get(pk=trainee_id)
     if trainee.date_of_birth == date_of_birth:
         raise DqtFixError(
             "Register already holds that date of birth: the TRN may be inactive on DQT's side. "
@@ -75,8 +76,8 @@ def dqt_award_on_register_only(*, job: Job, awarded_on: date, reason: str, actor
     """10005 on an award job when DQT already holds the award: award on Register without
     calling DQT, and discard the job."""
     reason = clean_reason(reason)
-    job = _dead(job, jobs.RECOMMEND_FOR_AWARD)
-    trainee = Trainee.objects.select_for_update().get(pk=job.trainee_id)
+    job, trainee_id = _dead(job, jobs.RECOMMEND_FOR_AWARD)
+    trainee = Trainee.objects.select_for_update().get(pk=trainee_id)
     if trainee.state != Trainee.State.RECOMMENDED_FOR_AWARD:
         raise DqtFixError(
             f"{trainee.full_name} is {trainee.get_state_display().lower()}, not recommended "
@@ -97,8 +98,8 @@ def dqt_discard_race_condition(
     """ "Teacher already has QTS/EYTS date" on an update: when DQT's record matches
     Register's, the update lost the race with the award and can go."""
     reason = clean_reason(reason)
-    job = _dead(job, jobs.UPDATE_TRAINEE)
-    trainee = Trainee.objects.select_related("provider").get(pk=job.trainee_id)
+    job, trainee_id = _dead(job, jobs.UPDATE_TRAINEE)
+    trainee = Trainee.objects.select_related("provider").get(pk=trainee_id)
     record = dqt_record if dqt_record is not None else retrieve_teacher(trainee)
     different = differences(compare_with_dqt(trainee, record))
     if different:
@@ -120,13 +121,13 @@ def dqt_poll_again(*, job: Job, until: date, reason: str, actor: Any) -> Job:
     the TRN arrives."""
     reason = clean_reason(reason)
     _check_future(until)
-    job = _dead(job, jobs.RETRIEVE_TRN, jobs.UPDATE_TRAINEE)
+    job, trainee_id = _dead(job, jobs.RETRIEVE_TRN, jobs.UPDATE_TRAINEE)
     deadline = _end_of_day(until).isoformat()
     if job.task_name == jobs.RETRIEVE_TRN:
         job.arguments = {**job.arguments, "timeout_after": deadline}
         job.save_without_historical_record(update_fields=["arguments"])
         return job_retry(job=job, actor=actor, reason=reason)
-    trn_request = TrnRequest.objects.filter(trainee_id=job.trainee_id).first()
+    trn_request = TrnRequest.objects.filter(trainee_id=trainee_id).first()
     if trn_request is None:
         raise DqtFixError(
             "This trainee was never registered with DQT: use “Re-register and poll” instead."
@@ -146,8 +147,8 @@ def dqt_reregister_and_poll(*, job: Job, until: date, reason: str, actor: Any) -
     register again, poll until ``until``, then send the update."""
     reason = clean_reason(reason)
     _check_future(until)
-    job = _dead(job, jobs.UPDATE_TRAINEE, jobs.REGISTER_FOR_TRN)
-    trainee = Trainee.objects.get(pk=job.trainee_id)
+    job, trainee_id = _dead(job, jobs.UPDATE_TRAINEE, jobs.REGISTER_FOR_TRN)
+    trainee = Trainee.objects.get(pk=trainee_id)
     if trainee.trn:
         raise DqtFixError(
             f"{trainee.full_name} already has TRN {trainee.trn}: retry the job instead."

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -12,7 +13,7 @@ from django.contrib.admin.templatetags import admin_list
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -23,7 +24,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
 from providers.models import Provider
-from regsupport.admin_site import ConsoleTool
+from regsupport.admin_site import ConsoleTool, console_site
 from regsupport.admin_tools import AuditedAdmin, Confirmation, confirm_action
 from trainees.models import Trainee
 
@@ -37,6 +38,9 @@ from .selectors import distinct_dead_values
 class DeferredJoinPaginator(Paginator):
     """Pages by id first (an index-only scan, however deep the page), then loads the 100
     rows with their trainee and provider."""
+
+    # The admin's changelist always pages a queryset.
+    object_list: QuerySet[Any]
 
     def page(self, number):
         number = self.validate_number(number)
@@ -69,8 +73,8 @@ class DeadValueFilter(admin.SimpleListFilter):
         return [(str(v), str(v)) for v in distinct_dead_values(self.column)]
 
     def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(**{self.column: int(self.value())})
+        if value := self.value():
+            return queryset.filter(**{self.column: int(value)})
         return queryset
 
 
@@ -94,11 +98,11 @@ class ProviderFilter(admin.SimpleListFilter):
         return [(str(pk), name) for pk, name in Provider.objects.values_list("pk", "name")]
 
     def queryset(self, request, queryset):
-        if self.value():
+        if value := self.value():
             # With the (provider_id, id) index on trainees and (trainee, age) on dead jobs,
             # this is two index-only scans and a small sort.
             return queryset.filter(
-                trainee_id__in=Trainee.objects.filter(provider_id=int(self.value())).values("pk")
+                trainee_id__in=Trainee.objects.filter(provider_id=int(value)).values("pk")
             )
         return queryset
 
@@ -112,25 +116,24 @@ class DaysWaitingFilter(admin.SimpleListFilter):
         return [(key, f"{key} days") for key in self.BUCKETS]
 
     def queryset(self, request, queryset):
-        if self.value() not in self.BUCKETS:
+        value = self.value()
+        if value is None or value not in self.BUCKETS:
             return queryset
-        low, high = self.BUCKETS[self.value()]
+        low, high = self.BUCKETS[value]
         today = timezone.localdate()
         start = timezone.make_aware(
-            timezone.datetime.combine(today - timedelta(days=low - 1), timezone.datetime.min.time())
+            datetime.combine(today - timedelta(days=low - 1), datetime.min.time())
         )
         queryset = queryset.filter(created_at__lt=start)
         if high is not None:
             end = timezone.make_aware(
-                timezone.datetime.combine(
-                    today - timedelta(days=high), timezone.datetime.min.time()
-                )
+                datetime.combine(today - timedelta(days=high), datetime.min.time())
             )
             queryset = queryset.filter(created_at__gte=end)
         return queryset
 
 
-class JobPageMixin:
+class JobPageMixin(AuditedAdmin):
     """The job page: arguments, every attempt with its error, the trainee, the diagnosis,
     and Retry / Discard buttons leading to a confirmation page."""
 
@@ -242,9 +245,9 @@ class JobPageMixin:
             confirmation=Confirmation(title=title, changes=changes, objects=[job]),
             perform=lambda form: perform(job, form),
             error_types=(JobError,),
+            form_action=request.get_full_path(),
         )
         if response is not None:
-            response.context_data["form_action"] = request.get_full_path()
             return response
         # The job may have left this list (a retried job is no longer dead): show it where
         # every job is.
@@ -573,7 +576,7 @@ class JobAdmin(JobPageMixin, AuditedAdmin):
         return job.type_label
 
 
-admin.site.register_tool(
+console_site().register_tool(
     ConsoleTool(
         "Dead jobs",
         "admin:jobs-dead-index",
@@ -583,17 +586,17 @@ admin.site.register_tool(
     urls=[
         path(
             "console/dead-jobs/",
-            admin.site.admin_view(views.dead_jobs_index),
+            console_site().admin_view(views.dead_jobs_index),
             name="jobs-dead-index",
         )
     ],
 )
-admin.site.register_tool(
+console_site().register_tool(
     ConsoleTool(
         "Job queues",
         "admin:jobs-queues",
         "jobs.inspect_queues",
         "Jobs waiting in each queue, by type; find a trainee's jobs.",
     ),
-    urls=[path("console/queues/", admin.site.admin_view(views.queues), name="jobs-queues")],
+    urls=[path("console/queues/", console_site().admin_view(views.queues), name="jobs-queues")],
 )

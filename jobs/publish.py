@@ -14,12 +14,14 @@ MAX_COUNTDOWN_SECONDS = 60
 
 
 def publish(job_id: int, queue: str, *, countdown: float | None = None) -> None:
-    options = {"queue": queue}
     if countdown and countdown > MAX_COUNTDOWN_SECONDS:
         return  # the sweeper sends it when run_after comes
-    if countdown and countdown > 0:
-        options["countdown"] = countdown
-    app.send_task(RUN_JOB, args=(job_id,), **options)
+    app.send_task(
+        RUN_JOB,
+        args=(job_id,),
+        queue=queue,
+        countdown=countdown if countdown and countdown > 0 else None,
+    )
 
 
 def publish_many(jobs: Iterable[tuple[int, str]]) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -49,7 +50,7 @@ def enqueue(
     job.skip_history_when_saving = True
     job.save()
     del job.skip_history_when_saving
-    countdown = (run_after - now).total_seconds() if later else None
+    countdown = (run_after - now).total_seconds() if run_after is not None and later else None
     transaction.on_commit(partial(publish, job.pk, job.queue, countdown=countdown))
     return job
 
@@ -240,7 +241,7 @@ def sweep(*, lost_after: timedelta | None = None, limit: int = 10_000) -> dict[s
                          ORDER BY j.id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
             RETURNING id, queue""",
     }
-    params = {"limit": limit, "lost": lost_after, "ordered": ordered}
+    params: dict[str, Any] = {"limit": limit, "lost": lost_after, "ordered": ordered}
     counts = {}
     for name, sql in statements.items():
         with transaction.atomic(), connection.cursor() as cursor:

@@ -13,6 +13,7 @@ from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from kombu.transport.redis import Channel as RedisChannel
 
 from regsupport.celery import app as celery_app
 from regsupport.config import settings as app_settings
@@ -216,7 +217,10 @@ def _broker_lengths() -> dict[str, int | str]:
     lengths: dict[str, int | str] = {}
     try:
         with celery_app.connection_for_write() as connection:
-            client = connection.default_channel.client
+            channel = connection.default_channel
+            if not isinstance(channel, RedisChannel):
+                raise TypeError("The Celery broker is not Redis.")
+            client = channel.client
             for queue in ("default", "dqt", "apply"):
                 lengths[queue] = client.llen(queue)
     except Exception as error:  # noqa: BLE001 - the page still shows the ledger

@@ -41,7 +41,8 @@ class PreviousTraineeForm(ConfirmForm):
 
 
 class ProviderUserInline(admin.TabularInline):
-    model = ProviderUser
+    # LeadPartnerUserInline shows the other membership table the same way.
+    model: type[ProviderUser] | type[LeadPartnerUser] = ProviderUser
     extra = 0
     autocomplete_fields = ["user"]
     can_delete = False

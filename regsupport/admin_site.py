@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib import admin
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import path, reverse
 
 
@@ -55,3 +56,12 @@ class ConsoleAdminSite(admin.AdminSite):
             if request.user.has_perm(t.permission)
         ]
         return super().index(request, extra_context)
+
+
+def console_site() -> ConsoleAdminSite:
+    """``admin.site`` as the console's site (``regsupport.apps.ConsoleAdminConfig`` makes it
+    one), for registering tools and URLs."""
+    site = admin.site
+    if not isinstance(site, ConsoleAdminSite):
+        raise ImproperlyConfigured("admin.site is not the console's ConsoleAdminSite.")
+    return site

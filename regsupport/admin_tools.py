@@ -167,12 +167,14 @@ def confirm_action(
     perform: Callable[[forms.Form], str],
     form_class: type[forms.Form] = ConfirmForm,
     error_types: tuple[type[Exception], ...] = (ValidationError,),
+    form_action: str | None = None,
 ) -> HttpResponse | None:
     """Admin action body: show a confirmation page, then call ``perform`` once confirmed.
 
     ``perform`` receives the bound, valid form and returns the success message; any of
     ``error_types`` it raises is shown to the agent and nothing is changed (services run in
-    one transaction).
+    one transaction). ``form_action``: where the confirmation form posts, when that is not
+    the page that showed it (an object page's button rather than a changelist action).
     """
     if request.POST.get("confirm") == "yes":
         form = form_class(request.POST)
@@ -206,6 +208,8 @@ def confirm_action(
         "index": request.POST.get("index", "0"),
         "media": modeladmin.media + form.media,
     }
+    if form_action is not None:
+        context["form_action"] = form_action
     return TemplateResponse(request, "admin/confirm_action.html", context)
 
 

@@ -11,7 +11,7 @@ A plain ``save()`` is still recorded, with an empty reason.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +46,14 @@ def audit_context(instance: models.Model, *, reason: str | None, actor: Any = No
 
 
 class AuditedModel(models.Model):
+    # What django-simple-history adds to an audited model or reads from an instance on save
+    # (its package has no type information); annotations only, nothing changes at runtime.
+    history: Any  # the HistoricalRecords() manager each audited model declares
+    save_without_historical_record: Callable[..., None]
+    skip_history_when_saving: bool
+    _change_reason: str | None
+    _history_user: Any
+
     class Meta:
         abstract = True
 
@@ -93,7 +101,7 @@ def _display(record: Any, field_name: str, value: Any) -> Any:
     return value
 
 
-def timeline(instance: models.Model, *, limit: int | None = None) -> list[TimelineEntry]:
+def timeline(instance: AuditedModel, *, limit: int | None = None) -> list[TimelineEntry]:
     """Newest first: each history row with who, when, why and field-by-field old → new."""
     records = list(
         instance.history.select_related("history_user").order_by("-history_date", "-history_id")

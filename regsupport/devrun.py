@@ -1,7 +1,8 @@
 """`make run` and `make test` on a fresh clone: start what is missing, then run.
 
 python -m regsupport.devrun run    # services, migrate, seed, web (+ worker, beat, fake DQT)
-python -m regsupport.devrun test [pytest args]
+python -m regsupport.devrun test [pytest args]   # the checks below, then pytest
+python -m regsupport.devrun lint                 # ruff check, ruff format --check, mypy
 """
 
 from __future__ import annotations
@@ -16,6 +17,14 @@ from . import devservices
 BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 WEB_ADDRESS = os.environ.get("WEB_ADDRESS", "127.0.0.1:8000")
+
+# In order; the first that fails stops the run with its hint. mypy's settings (and its
+# incremental cache under var/) are in pyproject.toml.
+CHECKS: list[tuple[list[str], str]] = [
+    (["ruff", "check", "."], "ruff found problems (see above); fix them or run `make fmt`."),
+    (["ruff", "format", "--check", "."], "ruff would reformat the files above; run `make fmt`."),
+    (["mypy"], "mypy found type errors (see above); fix them ([tool.mypy] in pyproject.toml)."),
+]
 
 
 def _env(services: devservices.Services, environment: str) -> dict[str, str]:
@@ -56,6 +65,15 @@ def run() -> int:
         _stop_started(services)
 
 
+def lint(env: dict[str, str] | None = None) -> int:
+    for command, hint in CHECKS:
+        result = subprocess.run([PYTHON, "-m", *command], cwd=BASE_DIR, env=env)
+        if result.returncode != 0:
+            print(hint, file=sys.stderr)
+            return result.returncode
+    return 0
+
+
 def test(pytest_args: list[str]) -> int:
     embedded_redis = not os.environ.get("REDIS_URL")
     services = devservices.ensure()
@@ -66,10 +84,8 @@ def test(pytest_args: list[str]) -> int:
         # tests' messages (database 0), nor the tests flush its queues.
         env["REDIS_URL"] = services.redis_url.rsplit("/", 1)[0] + "/1"
     try:
-        lint = subprocess.run([PYTHON, "-m", "ruff", "check", "."], cwd=BASE_DIR, env=env)
-        if lint.returncode != 0:
-            print("ruff found problems (see above); fix them or run `make fmt`.", file=sys.stderr)
-            return lint.returncode
+        if (failed := lint(env)) != 0:
+            return failed
         return subprocess.run(
             [PYTHON, "-m", "pytest", *pytest_args], cwd=BASE_DIR, env=env
         ).returncode
@@ -90,6 +106,8 @@ def main(argv: list[str]) -> int:
         return run()
     if command == "test":
         return test(argv[2:])
+    if command == "lint":
+        return lint()
     print(__doc__, file=sys.stderr)
     return 2
 

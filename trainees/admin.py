@@ -354,7 +354,8 @@ class TraineeAdmin(PlaybookFixesAdminMixin, AuditedAdmin):
     ):
         require_playbook_permission(request)
         trainees = list(queryset.order_by("pk"))
-        lines, notes = [], []
+        lines: list[str] = []
+        notes: list[str] = []
         try:
             for trainee in trainees:
                 fix_plan = plan(trainee)

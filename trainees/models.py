@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
+from typing import Any, Self
 
 from django.contrib.postgres.indexes import OpClass
 from django.db import models
@@ -242,8 +244,15 @@ class Trainee(AuditedModel):
     def __str__(self) -> str:
         return f"{self.full_name} ({self.slug})"
 
+    # The slug as read from the database (None when the query deferred it): a slug never changes.
+    _loaded_slug: str | None
+
+    # django-stubs 6.1 describes Django 6.1's from_db, which adds a keyword-only `fetch_mode`;
+    # Django 5.2's from_db (the one we run) has exactly these three arguments.
     @classmethod
-    def from_db(cls, db, field_names, values):
+    def from_db(  # type: ignore[override]
+        cls, db: str | None, field_names: Collection[str], values: Collection[Any]
+    ) -> Self:
         instance = super().from_db(db, field_names, values)
         instance._loaded_slug = instance.__dict__.get("slug")
         return instance
@@ -291,9 +300,10 @@ class Trainee(AuditedModel):
     def submit_for_trn(self) -> None:
         self._transition("submit_for_trn")
         self.submitted_for_trn_at = timezone.now()
-        if self.apply_application_id and self.apply_application.invalid_data is not None:
-            self.apply_application.invalid_data = None
-            self.apply_application.save_with_reason("Trainee submitted for TRN")
+        application = self.apply_application
+        if application is not None and application.invalid_data is not None:
+            application.invalid_data = None
+            application.save_with_reason("Trainee submitted for TRN")
 
     def receive_trn(self, trn: str | None = None) -> None:
         """Register's ``trn_received!``: keep a deferred or withdrawn state; never overwrite a TRN."""

@@ -24,7 +24,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from providers.models import LeadPartner, Provider
@@ -99,8 +99,8 @@ def _snapshot(trainee: Trainee) -> dict[str, Any]:
 def _display(field_name: str, value: Any) -> Any:
     if value in (None, ""):
         return "—"
-    model_field = Trainee._meta.get_field(field_name)
-    if getattr(model_field, "choices", None):
+    model_field = _trainee_field(field_name)
+    if model_field.choices:
         return dict(model_field.flatchoices).get(value, value)
     if isinstance(value, datetime):
         return f"{timezone.localtime(value):%-d %b %Y %H:%M}"
@@ -109,8 +109,16 @@ def _display(field_name: str, value: Any) -> Any:
     return value
 
 
+def _trainee_field(field_name: str) -> models.Field:
+    """One of the trainee's own fields (never a reverse relation: changes are to columns)."""
+    model_field = Trainee._meta.get_field(field_name)
+    if not isinstance(model_field, models.Field):
+        raise LookupError(f"Trainee.{field_name} is a reverse relation, not a field.")
+    return model_field
+
+
 def _label(field_name: str) -> str:
-    name = str(Trainee._meta.get_field(field_name).verbose_name)
+    name = str(_trainee_field(field_name).verbose_name)
     # Upper-case the first letter only: "ITT start date" must not become "Itt start date".
     return name[:1].upper() + name[1:]
 
@@ -660,9 +668,9 @@ def apply_applications_reimport_plan(
             f"No Apply applications for accredited body {code}, cycle {year}, state "
             f"{ApplyApplication.State(state).label}; nothing to re-import."
         )
-    linked = [a for a in applications if _trainee_of(a) is not None]
+    linked = [(a, t) for a in applications if (t := _trainee_of(a)) is not None]
     if linked:
-        names = ", ".join(f"{a.apply_id} (trainee {_trainee_of(a).pk})" for a in linked)
+        names = ", ".join(f"{a.apply_id} (trainee {t.pk})" for a, t in linked)
         raise TraineeError(
             f"These applications already created trainees and cannot be re-imported: {names}."
         )

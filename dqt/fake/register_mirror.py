@@ -15,7 +15,7 @@ from trainees.models import Trainee
 from .state import FakeDqtState, teacher_from_trn_request
 
 # Register state → the result of the trainee's ITT row on DQT.
-ITT_RESULTS = {
+ITT_RESULTS: dict[int, str] = {
     Trainee.State.TRN_RECEIVED: "InTraining",
     Trainee.State.RECOMMENDED_FOR_AWARD: "InTraining",
     Trainee.State.DEFERRED: "Deferred",

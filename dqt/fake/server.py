@@ -213,6 +213,8 @@ def control(state: FakeDqtState, method: str, path: str, query: dict, body: dict
 
 
 class FakeDqtServer(ThreadingHTTPServer):
+    # An IPv4 TCP server: its address is always (host, port), never a Unix socket path.
+    server_address: tuple[str, int]
     daemon_threads = True
     allow_reuse_address = True
 
