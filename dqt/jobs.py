@@ -12,7 +12,7 @@ quietly when the integration flag is off or the trainee no longer needs the call
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -29,6 +29,7 @@ from .errors import (
     DqtError,
     DqtNoAwardDateError,
     TraineeAwardMissingTrn,
+    TraineeMissingData,
     TraineeUpdateMissingTrn,
 )
 from .models import TrnRequest
@@ -80,6 +81,16 @@ def _moment(value: str) -> datetime:
     if moment is None:
         raise ValueError(f"Not a date and time: {value!r}")
     return moment
+
+
+def _date_of_birth(trainee: Trainee) -> date:
+    """DQT finds the teacher by TRN and date of birth: without one there is nothing to send."""
+    if trainee.date_of_birth is None:
+        raise TraineeMissingData(
+            f"Cannot send trainee {trainee.pk} to DQT without a date of birth; add it on Register "
+            "(with a reason) and retry."
+        )
+    return trainee.date_of_birth
 
 
 def _trainee(trainee_id: int) -> Trainee | None:
@@ -197,7 +208,7 @@ def update_trainee(job, *, trainee_id: int) -> None:
         client.update_teacher(
             trainee.trn,
             slug=trainee.slug,
-            birth_date=trainee.date_of_birth,
+            birth_date=_date_of_birth(trainee),
             payload=payloads.update(
                 trainee, include_personal_details=_pii_updates_allowed(client, trainee)
             ),
@@ -239,7 +250,7 @@ def withdraw_trainee(job, *, trainee_id: int, timeout_after: str | None = None) 
         client.set_itt_outcome(
             trainee.trn,
             slug=trainee.slug,
-            birth_date=trainee.date_of_birth,
+            birth_date=_date_of_birth(trainee),
             payload=payloads.withdrawal(trainee),
         )
 
@@ -261,7 +272,7 @@ def recommend_for_award(job, *, trainee_id: int) -> None:
         answer = client.set_itt_outcome(
             trainee.trn,
             slug=trainee.slug,
-            birth_date=trainee.date_of_birth,
+            birth_date=_date_of_birth(trainee),
             payload=payloads.award(trainee),
         )
     qts_date = answer.get("qtsDate")

@@ -246,3 +246,11 @@ def test_award_after_a_dqt_withdrawal_dies_with_10006(dqt_on):
     job = only_job(trainee, dqt_jobs.RECOMMEND_FOR_AWARD)
     assert run(job) == "dead"
     assert (job.error_status, job.error_code) == (400, 10006)
+
+
+def test_an_update_without_a_date_of_birth_is_refused_before_calling_dqt(dqt_on):
+    trainee = TraineeFactory(with_trn=True, date_of_birth=None)
+    job = dqt_jobs.update_trainee.enqueue(trainee=trainee, trainee_id=trainee.pk)
+    assert run(job) == "dead"
+    assert "without a date of birth" in job.error_message
+    assert not [c for c in dqt_on.calls if c["method"] == "PATCH"]

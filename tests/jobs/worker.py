@@ -6,9 +6,11 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import redis
@@ -18,7 +20,7 @@ from django.db import connection
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
-def database_url(db: dict, name: str) -> str:
+def database_url(db: Mapping[str, Any], name: str) -> str:
     """The test database as a URL for a worker process; the host may be a socket directory
     (the embedded PostgreSQL of `make test`), which must be percent-encoded."""
     host = quote(db.get("HOST") or "", safe="")
