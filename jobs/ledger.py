@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import psycopg
 from django.db import connection
 from django.utils import timezone
 
@@ -221,17 +222,28 @@ def release_next(*, trainee_id: int, queue: str) -> list[tuple[int, str]]:
         return list(cursor.fetchall())
 
 
+# Django opens psycopg connections with prepare_threshold=None, which makes psycopg ignore
+# even an explicit prepare=True, and its cursors bind parameters client-side, which cannot
+# prepare at all. The ledger's statements go through a server-binding cursor on a
+# connection whose threshold is raised so high that only they (prepare=True) are prepared:
+# everything else Django runs on that connection stays unprepared, as before.
+EXPLICIT_ONLY = 2**31 - 1
+
+
 @contextmanager
 def _prepared():
     """A cursor whose statements are prepared once per database session.
 
-    Planning these statements (a 1,000,000-row table with a dozen partial indexes) takes
-    a few milliseconds, running them a tenth of one; a prepared statement is planned once.
-    Uses psycopg's server-side binding on Django's own connection, so transactions and
-    autocommit are Django's.
+    Planning these statements (a 1,000,000-row table with a dozen partial indexes) costs
+    more than running them: measured in one process, a claim took 0.5 ms unprepared and
+    0.2 ms prepared, a finish 0.2 ms and 0.1 ms. Uses Django's own connection, so
+    transactions and autocommit are Django's.
     """
     connection.ensure_connection()
-    with connection.connection.cursor() as cursor:
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        raw.prepare_threshold = EXPLICIT_ONLY
+    with psycopg.Cursor(raw) as cursor:
         yield _PreparingCursor(cursor)
 
 
