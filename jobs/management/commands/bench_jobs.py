@@ -403,7 +403,7 @@ class Command(BaseCommand):
             pairs = [
                 ("empty job (one Redis INCR)", "plain_noop", "tests.bench_count", {}, n),
                 (
-                    "DQT call (one GET to the fake DQT)",
+                    "DQT call (one GET to the fake DQT, ordered per trainee)",
                     "plain_dqt",
                     "tests.bench_dqt",
                     dqt_call,
@@ -426,6 +426,7 @@ class Command(BaseCommand):
         timed until the counter reaches ``n``; median of 3 rounds, alternating."""
         from benchmarks import tasks
         from benchmarks.counter import KEY, client
+        from jobs import registry
         from jobs.models import Job
         from jobs.publish import publish_many
         from regsupport.celery import app
@@ -441,6 +442,11 @@ class Command(BaseCommand):
                         for i in range(n):
                             task.apply_async((i,), arguments, queue="bench", producer=producer)
                 else:
+                    # A trainee per job for ordered types (a different one each, as a
+                    # queue of many trainees' DQT jobs): each claim checks that no
+                    # earlier job of its trainee is unfinished, each success looks for
+                    # one to release.
+                    ordered = registry.get(job_type).ordered
                     jobs = Job.objects.bulk_create(
                         Job(
                             task_name=job_type,
@@ -448,8 +454,9 @@ class Command(BaseCommand):
                             state="enqueued",
                             max_attempts=1,
                             arguments=arguments,
+                            trainee_id=1 + i if ordered else None,
                         )
-                        for _ in range(n)
+                        for i in range(n)
                     )
                     publish_many((job.pk, "bench") for job in jobs)
                 start = time.perf_counter()
