@@ -4,7 +4,8 @@ Generates 1,000,000 ledger rows (100,000 dead) and 200,000 django-celery-results
 with SQL, then measures the dead-jobs console server-side with the Django test client
 (median of several runs, SQL query counts), the streamed CSV (time, memory growth), a
 bulk retry of 10,000 filtered dead jobs until every message is in Redis, worker throughput
-with and without the ledger, and django-celery-results' admin as the baseline.
+with and without the ledger (an empty job, and a job making one call to the fake DQT),
+and django-celery-results' admin as the baseline.
 """
 
 from __future__ import annotations
