@@ -47,8 +47,11 @@ def run(job_id: int) -> str:
         logger.info("Job %s %s attempt %s failed: %s", job_id, task_name, claim.attempts, error)
         return state
     changed = job.arguments if job.arguments != original_arguments else None
-    ledger.succeed(claim, arguments_changed=changed)
-    if job_type.ordered and claim.trainee_id is not None:
-        for next_id, queue in ledger.release_next(trainee_id=claim.trainee_id, queue=claim.queue):
-            publish(next_id, queue)
+    released = ledger.succeed(
+        claim,
+        arguments_changed=changed,
+        release_next_of_trainee=job_type.ordered and claim.trainee_id is not None,
+    )
+    for next_id, queue in released:
+        publish(next_id, queue)
     return "succeeded"

@@ -68,3 +68,12 @@ def bench_count(job, **_):
     from benchmarks.counter import count_done
 
     count_done()
+
+
+@job_type("tests.bench_dqt", label="Benchmark DQT Poll", queue="dqt", ordered=True)
+def bench_dqt(job, *, base_url: str, api_key: str, request_id: str):
+    """The ledger side of the realistic throughput pair: one GET to the fake DQT, as an
+    ordered per-trainee job like the DQT jobs, so it pays what they pay on the ledger."""
+    from benchmarks.counter import poll_trn_request
+
+    poll_trn_request(base_url=base_url, api_key=api_key, request_id=request_id)
