@@ -299,7 +299,6 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
         "error_code",
         "error_title",
         "days_waiting_display",
-        "diagnosis_title",
     ]
     list_display_links = ["job_type"]
     list_filter = [
@@ -393,11 +392,6 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
     def days_waiting_display(self, job):
         return job.days_waiting
 
-    @admin.display(description="diagnosis")
-    def diagnosis_title(self, job):
-        found = diagnose(job, detailed=False)
-        return found.title if found else ""
-
     def changelist_view(self, request, extra_context=None):
         extra_context = dict(extra_context or {})
         query = request.GET.copy()
@@ -460,11 +454,21 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
                 ("error_code", job.error_code if job.error_code is not None else "—"),
                 ("error_title", job.error_title or "—"),
                 ("days_waiting_display", (today - timezone.localdate(job.created_at)).days),
-                ("diagnosis_title", diagnosis.title if diagnosis else ""),
             ]
             cells += [
                 format_html('<td class="field-{}">{}</td>', name, value) for name, value in values
             ]
+            title = job.error_title or ""
+            if diagnosis and not (
+                diagnosis.title in title or title and diagnosis.title.startswith(title)
+            ):
+                # The diagnosis names the problem in support's words; it shares the error's
+                # cell so the list keeps every column in view.
+                cells[-2] = format_html(
+                    '<td class="field-error_title">{}<div class="diagnosis-title">{}</div></td>',
+                    job.error_title or "—",
+                    diagnosis.title,
+                )
             rows.append(format_html("<tr>{}</tr>", mark_safe("".join(cells))))
         return mark_safe("".join(rows))
 

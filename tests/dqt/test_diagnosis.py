@@ -100,7 +100,9 @@ def test_the_dead_jobs_list_shows_diagnosis_titles_without_calling_dqt(
     calls_before = len(fake_dqt.calls)
     page = developer_client.get("/admin/jobs/deadjob/").content.decode()
     assert "TRN poll timed out" in page
-    assert "Teacher has no QTS record (400, 10006)" in page
+    # A diagnosis that says more than DQT's title is shown under it.
+    assert "DQT cannot find the teacher (404, 10001)" in page
+    assert "Degree organisation not found on DQT" in page
     assert len(fake_dqt.calls) == calls_before
 
 
