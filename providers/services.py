@@ -14,7 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from regsupport.audit import audit_context
+from regsupport.audit import ReasonRequired, audit_context, clean_reason
 
 from .errors import ProviderError
 from .models import LeadPartner, LeadPartnerUser, Provider, User
@@ -57,10 +57,11 @@ class ProviderConversion:
 
 
 def _reason(reason: str | None) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ProviderError("Give a reason for this change; it is kept in the record's history.")
-    return reason
+    """The shared reason check, refused as this app's own error type."""
+    try:
+        return clean_reason(reason)
+    except ReasonRequired as error:
+        raise ProviderError(str(error)) from None
 
 
 def _record_type(record_type: Any) -> str:

@@ -28,7 +28,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from providers.models import LeadPartner, Provider
-from regsupport.audit import FieldChange, audit_context
+from regsupport.audit import FieldChange, ReasonRequired, audit_context, clean_reason
 
 from .errors import TraineeError, TraineeStateError
 from .models import ApplyApplication, Trainee
@@ -82,10 +82,11 @@ class FixPlan:
 
 
 def _reason(reason: str | None) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise TraineeError("Give a reason for this change; it is kept in the record's history.")
-    return reason
+    """The shared reason check, refused as this app's own error type."""
+    try:
+        return clean_reason(reason)
+    except ReasonRequired as error:
+        raise TraineeError(str(error)) from None
 
 
 def _snapshot(trainee: Trainee) -> dict[str, Any]:
