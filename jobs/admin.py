@@ -159,6 +159,12 @@ class JobPageMixin(AuditedAdmin):
         return format_html('<a href="{}">{}</a>', url, job.trainee_id)
 
     @admin.display(description="arguments")
+    @admin.display(description="state")
+    def state_display(self, job):
+        if job.is_running:
+            return f"Running (a worker has it; the ledger says {job.get_state_display().lower()})"
+        return job.get_state_display()
+
     def arguments_display(self, job):
         return format_html("<pre>{}</pre>", json.dumps(job.arguments, indent=2, sort_keys=True))
 
@@ -217,11 +223,11 @@ class JobPageMixin(AuditedAdmin):
                         "url": reverse("admin:{}_{}_retry".format(*info), args=[job.pk]),
                     }
                 )
-            if job.state not in (
-                Job.State.DISCARDED,
-                Job.State.SUCCEEDED,
-                Job.State.RUNNING,
-            ) and self.has_discard_permission(request):
+            if (
+                job.state not in (Job.State.DISCARDED, Job.State.SUCCEEDED)
+                and not job.is_running
+                and self.has_discard_permission(request)
+            ):
                 buttons.append(
                     {
                         "label": "Discard",
@@ -319,7 +325,7 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
     change_list_template = "admin/jobs/deadjob_change_list.html"
     readonly_fields = [
         "job_type",
-        "state",
+        "state_display",
         "queue",
         "trainee_link",
         "arguments_display",

@@ -46,6 +46,8 @@ class Job(AuditedModel):
     class State(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"
         ENQUEUED = "enqueued", "Enqueued"
+        # Never stored (migration 0004): a waiting job whose advisory lock a worker holds
+        # is running (``is_running``); the claimed job a job function gets says so.
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         RETRYING = "retrying", "Retrying"
@@ -75,8 +77,8 @@ class Job(AuditedModel):
     enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # The database session of the worker running it: how a job left `running` by a worker
-    # that died is told apart from one still running (jobs/ledger.py).
+    # The database session of the worker that ran its last attempt (jobs/ledger.py; while a
+    # job runs, its worker's session holds the job's advisory lock instead).
     runner_pid = models.IntegerField(null=True, blank=True, editable=False)
 
     # The last error, parsed so the console filters with indexes, never by scanning text.
@@ -108,7 +110,7 @@ class Job(AuditedModel):
             ("inspect_queues", "Can inspect job queues"),
         ]
         indexes = [
-            # Partial indexes only: a row moving enqueued -> running -> succeeded then touches
+            # Partial indexes only: a row moving enqueued -> succeeded then touches
             # few of them, which is most of the ledger's cost per job.
             models.Index(
                 fields=["run_after"],
@@ -116,9 +118,9 @@ class Job(AuditedModel):
                 condition=models.Q(state__in=["scheduled", "retrying"]),
             ),
             models.Index(
-                fields=["state", "enqueued_at"],
+                fields=["enqueued_at"],
                 name="jobs_enqueued_at",
-                condition=models.Q(state__in=["enqueued", "running"]),
+                condition=models.Q(state="enqueued"),
             ),
             models.Index(
                 fields=["trainee", "queue", "id"],
@@ -176,6 +178,15 @@ class Job(AuditedModel):
     @property
     def days_waiting(self) -> int:
         return (timezone.localdate() - timezone.localdate(self.created_at)).days
+
+    @property
+    def is_running(self) -> bool:
+        """A worker is running it now: its row waits and a worker's session holds its lock."""
+        if self.state not in self.WAITING_STATES:
+            return self.state == self.State.RUNNING
+        from .ledger import running_job_ids
+
+        return self.pk in running_job_ids()
 
     @property
     def is_ordered(self) -> bool:

@@ -101,6 +101,12 @@ def job_discard(*, job: Job, actor, reason: str) -> Job:
             f"Job {job.pk} is {job.get_state_display().lower()}: "
             "only jobs that are waiting or dead can be discarded."
         )
+    # Held until this transaction ends, so no worker can start it while it is discarded.
+    if not ledger.lock_if_idle(job.pk):
+        raise JobError(
+            f"Job {job.pk} is running: a worker is doing it now. "
+            "Wait for it to finish, then discard it if it is dead."
+        )
     _mark_discarded(job, reason)
     with audit_context(job, reason=reason, actor=actor):
         job.save()
@@ -168,9 +174,16 @@ def jobs_discard(*, jobs, actor, reason: str) -> int:
     reason = clean_reason(reason)
     discardable = (Job.State.DEAD, Job.State.BLOCKED, Job.State.SCHEDULED, Job.State.RETRYING)
     with transaction.atomic():
-        batch = list(jobs.select_for_update().filter(state__in=discardable).order_by("id"))
+        running = ledger.running_job_ids()
+        batch = [
+            job
+            for job in jobs.select_for_update().filter(state__in=discardable).order_by("id")
+            if job.pk not in running
+        ]
         if not batch:
-            raise JobError("None of these jobs can be discarded (already discarded or finished).")
+            raise JobError(
+                "None of these jobs can be discarded (already discarded, finished or running)."
+            )
         for job in batch:
             _mark_discarded(job, reason)
         bulk_update_with_history(
@@ -204,8 +217,9 @@ def _release(keys) -> None:
 
 def sweep(*, lost_after: timedelta | None = None, limit: int = 10_000) -> dict[str, int]:
     """Send every job that should be running and is not: due scheduled/retrying jobs,
-    enqueued jobs no worker picked up (the broker lost them), jobs left `running` by a
-    worker that died, and blocked jobs nothing holds back any more."""
+    enqueued jobs no worker picked up (the broker lost them, or their worker died and
+    its message went with it), and blocked jobs nothing holds back any more. A job a
+    worker is running (its advisory lock is held) is left alone."""
     if lost_after is None:
         lost_after = timedelta(minutes=float(app_settings.get("jobs.enqueued_lost_after_minutes")))
     ordered = sorted(registry.ordered_task_names())
@@ -214,25 +228,20 @@ def sweep(*, lost_after: timedelta | None = None, limit: int = 10_000) -> dict[s
             UPDATE jobs_job SET state = 'enqueued', enqueued_at = statement_timestamp()
             WHERE id IN (SELECT id FROM jobs_job
                          WHERE state IN ('scheduled', 'retrying') AND run_after <= statement_timestamp()
+                           AND NOT (id = ANY(%(running)s))
                          ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
             RETURNING id, queue""",
         "lost": """
             UPDATE jobs_job SET enqueued_at = statement_timestamp()
             WHERE id IN (SELECT id FROM jobs_job
                          WHERE state = 'enqueued' AND enqueued_at <= statement_timestamp() - %(lost)s
+                           AND NOT (id = ANY(%(running)s))
                          ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
-            RETURNING id, queue""",
-        "orphaned": f"""
-            UPDATE jobs_job SET state = 'enqueued', enqueued_at = statement_timestamp()
-            WHERE id IN (SELECT j.id FROM jobs_job j
-                         WHERE j.state = 'running' AND j.started_at <= statement_timestamp() - %(lost)s
-                           AND {ledger.RUNNER_GONE.format(t="j")}
-                         ORDER BY j.id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
             RETURNING id, queue""",
         "unblocked": """
             UPDATE jobs_job SET state = 'enqueued', enqueued_at = statement_timestamp(), note = ''
             WHERE id IN (SELECT j.id FROM jobs_job j
-                         WHERE j.state = 'blocked' AND (
+                         WHERE j.state = 'blocked' AND NOT (j.id = ANY(%(running)s)) AND (
                            j.trainee_id IS NULL OR NOT (j.task_name = ANY(%(ordered)s))
                            OR NOT EXISTS (
                              SELECT 1 FROM jobs_job e
@@ -244,6 +253,8 @@ def sweep(*, lost_after: timedelta | None = None, limit: int = 10_000) -> dict[s
     params: dict[str, Any] = {"limit": limit, "lost": lost_after, "ordered": ordered}
     counts = {}
     for name, sql in statements.items():
+        # Read just before each statement: a job whose worker is running it keeps its state.
+        params["running"] = sorted(ledger.running_job_ids())
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = sorted(cursor.fetchall())

@@ -18,9 +18,12 @@ def _record(path: str, line: str) -> None:
 
 @job_type("tests.record", label="Test Record", queue="default")
 def record(job, *, path: str, hang_first_attempt: bool = False, **_):
-    """Append "done <id>" to ``path``; optionally hang on the first attempt (to be killed)."""
-    if hang_first_attempt and job.attempts == 1:
-        Path(f"{path}.pid").write_text(str(os.getpid()))
+    """Append "done <id>" to ``path``; optionally hang the first time (to be killed). An
+    attempt cut short by its worker dying is not counted, so "the first time" is told by
+    the pid file it leaves, not by ``job.attempts``."""
+    pid_file = Path(f"{path}.pid")
+    if hang_first_attempt and not pid_file.exists():
+        pid_file.write_text(str(os.getpid()))
         time.sleep(120)
     _record(path, f"done {job.id} attempt {job.attempts}")
 

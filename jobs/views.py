@@ -8,7 +8,7 @@ import json
 from django.contrib import admin
 from django.contrib.auth.decorators import permission_required
 from django.db import connection
-from django.db.models import F
+from django.db.models import Count, F
 from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -19,6 +19,7 @@ from regsupport.celery import app as celery_app
 from regsupport.config import settings as app_settings
 from trainees.models import Trainee
 
+from . import ledger
 from .models import Job
 from .selectors import dead_job_summary, jobs_for_trainee, queue_summary
 
@@ -188,13 +189,28 @@ def dead_jobs_index(request):
 def queues(request):
     trainee_id = (request.GET.get("trainee") or "").strip()
     trainee_jobs = None
+    states = list(Job.WAITING_STATES)
+    # Running jobs keep their waiting state in the ledger; a worker's lock tells them apart.
+    running_ids = sorted(ledger.running_job_ids())
+    running = dict(
+        Job.objects.filter(pk__in=running_ids, state__in=states)
+        .order_by()
+        .values_list("queue")
+        .annotate(n=Count("id"))
+    )
     if trainee_id.isdigit():
         trainee_jobs = list(jobs_for_trainee(int(trainee_id)).exclude(state=Job.State.SUCCEEDED))
-    states = list(Job.WAITING_STATES)
+        for job in trainee_jobs:
+            job.state_label = (
+                "Running"
+                if job.state in states and job.pk in running_ids
+                else job.get_state_display()
+            )
     broker = _broker_lengths()
     summary = queue_summary()
     for queue in summary:
         queue["in_redis"] = broker.get(queue["queue"])
+        queue["running"] = running.get(queue["queue"], 0)
         queue["rows"] = [
             (by_type["label"], [by_type["states"].get(state, 0) for state in states])
             for by_type in queue["types"].values()

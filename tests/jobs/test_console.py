@@ -145,9 +145,35 @@ def test_the_queues_page_shows_waiting_jobs_per_queue_and_a_trainees_jobs(develo
     JobFactory(state="blocked")
     page = developer_client.get(reverse("admin:jobs-queues"), {"trainee": trainee.pk})
     html = page.content.decode()
-    assert "Queue dqt: 3 waiting" in html
+    assert "Queue dqt: 3 waiting, 0 of them running now" in html
     assert html.count("Test Ordered #") == 2
 
 
 def test_support_agents_cannot_open_the_queues_page(agent_client):
     assert agent_client.get(reverse("admin:jobs-queues")).status_code == 403
+
+
+def test_a_job_a_worker_is_running_shows_as_running(developer_client):
+    """A running job keeps its waiting state in the ledger; the worker's lock (taken here
+    by another session, as a worker's claim does) is what the pages show."""
+    import psycopg
+    from django.db import connection
+
+    trainee = TraineeFactory()
+    job = JobFactory(state="enqueued", trainee=trainee)
+    JobFactory(state="enqueued", trainee=trainee)
+    params = connection.get_connection_params()
+    with psycopg.connect(
+        **{k: v for k, v in params.items() if k != "cursor_factory"}, autocommit=True
+    ) as worker:
+        worker.execute("SELECT pg_advisory_lock(%s)", [job.pk])
+        html = developer_client.get(
+            reverse("admin:jobs-queues"), {"trainee": trainee.pk}
+        ).content.decode()
+        assert "Queue dqt: 2 waiting, 1 of them running now" in html
+        assert html.count("<td>Running</td>") == 1
+        page = developer_client.get(reverse("admin:jobs_job_change", args=[job.pk]))
+        assert "Running (a worker has it" in page.content.decode()
+        assert "job-discard" not in page.content.decode()
+    html = developer_client.get(reverse("admin:jobs-queues")).content.decode()
+    assert "Queue dqt: 2 waiting, 0 of them running now" in html

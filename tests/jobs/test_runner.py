@@ -153,19 +153,69 @@ def test_a_job_running_in_a_live_worker_is_not_run_again_until_that_worker_is_go
     params = connection.get_connection_params()
     other_worker = psycopg.connect(**{k: v for k, v in params.items() if k != "cursor_factory"})
     pid = other_worker.execute("SELECT pg_backend_pid()").fetchone()[0]
-    Job.objects.filter(pk=job.pk).update(
-        state="running", runner_pid=pid, started_at=timezone.now(), attempts=1
-    )
+    other_worker.execute("SELECT pg_advisory_lock(%s)", [job.pk])  # what its claim holds
 
+    assert job.is_running
     assert run(job.pk) == "not runnable"  # a second message while the first still runs
     assert not done.exists()
+    job.refresh_from_db()
+    assert job.state == Job.State.ENQUEUED
 
     other_worker.close()  # the worker died mid-job
     _wait_for_session_end(pid)
+    assert not job.is_running
     assert run(job.pk) == "succeeded"
     job.refresh_from_db()
-    assert job.attempts == 2
+    assert job.attempts == 1
     assert done.read_text().count("done") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_success_is_never_run_again_by_a_later_message(tmp_path):
+    """The lock is kept after a success until the session's next claim; a duplicate
+    message on another session finds it held, and once it is released, finds the job
+    succeeded (its read comes after the lock, so it sees the committed outcome)."""
+    import psycopg
+    from django.db import connection
+
+    done = tmp_path / "done.txt"
+    job = enqueue("tests.record", arguments={"path": str(done)})
+    assert run(job.pk) == "succeeded"
+    params = connection.get_connection_params()
+    with psycopg.connect(
+        **{k: v for k, v in params.items() if k != "cursor_factory"}, autocommit=True
+    ) as other:
+        assert other.execute("SELECT pg_try_advisory_lock(%s)", [job.pk]).fetchone()[0] is False
+        other_job = enqueue("tests.record", arguments={"path": str(done)})
+        assert run(other_job.pk) == "succeeded"  # this session's next claim lets go of it
+        assert other.execute("SELECT pg_try_advisory_lock(%s)", [job.pk]).fetchone()[0] is True
+    assert run(job.pk) == "not runnable"
+    assert done.read_text().count("done") == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_running_job_cannot_be_discarded(tmp_path, superuser):
+    import psycopg
+    from django.db import connection
+
+    from jobs.errors import JobError
+
+    job = enqueue("tests.flaky", arguments={"path": str(tmp_path / "x"), "fail_times": 9})
+    Job.objects.filter(pk=job.pk).update(state="retrying", run_after=timezone.now())
+    params = connection.get_connection_params()
+    with psycopg.connect(
+        **{k: v for k, v in params.items() if k != "cursor_factory"}, autocommit=True
+    ) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [job.pk])
+        with pytest.raises(JobError, match="is running"):
+            job_discard(job=job, actor=superuser, reason="Not needed any more")
+        with pytest.raises(JobError, match="running"):
+            Job.objects.filter(pk=job.pk).discard(actor=superuser, reason="Not needed any more")
+    job.refresh_from_db()
+    assert job.state == Job.State.RETRYING
+    job_discard(job=job, actor=superuser, reason="Not needed any more")
+    job.refresh_from_db()
+    assert job.state == Job.State.DISCARDED
 
 
 def _wait_for_session_end(pid):
