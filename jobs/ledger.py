@@ -34,6 +34,7 @@ from __future__ import annotations
 import functools
 import json
 import random
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,7 +43,7 @@ from typing import Any
 import psycopg
 from django.db import connection
 from django.utils import timezone
-from psycopg import sql
+from psycopg import pq, sql
 
 from .models import ERROR_HISTORY_LIMIT, Job
 
@@ -118,13 +119,23 @@ def claim(job_id: int, *, ordered_types: list[str]) -> Job | str:
         if _kept_lock[0] == backend_pid:
             release = _kept_lock[1]
         _kept_lock = None  # on another session, it went with that session
-    with _prepared() as cursor:
-        cursor.execute(_claim_sql(tuple(ordered_types)), [job_id, release])
-        row = cursor.fetchone()
-    if row is not None:
-        values = list(row)
-        values[2] = _json(values[2])  # arguments
-        job = Job.from_db(connection.alias, _CLAIM_FIELDS, values)
+    rows = _hot(_claim_sql(tuple(ordered_types)), [job_id, release])
+    if rows:
+        (id_, task_name, arguments, trainee_id, queue, state, attempts, max_attempts) = rows[0]
+        job = Job.from_db(
+            connection.alias,
+            _CLAIM_FIELDS,
+            [
+                int(id_),  # type: ignore[arg-type]
+                task_name.decode(),  # type: ignore[union-attr]
+                json.loads(arguments),  # type: ignore[arg-type]
+                None if trainee_id is None else int(trainee_id),
+                queue.decode(),  # type: ignore[union-attr]
+                state.decode(),  # type: ignore[union-attr]
+                int(attempts),  # type: ignore[arg-type]
+                int(max_attempts),  # type: ignore[arg-type]
+            ],
+        )
         job.state = Job.State.RUNNING
         job.attempts += 1
         job.started_at = timezone.now()
@@ -196,9 +207,8 @@ def succeed(
         return []
     # The statement's snapshot still sees this job unfinished (a CTE's changes are not
     # visible to the rest of its statement), so it is left out of "earliest unfinished" by id.
-    with _prepared() as cursor:
-        cursor.execute(
-            f"""
+    rows = _hot(
+        f"""
             WITH done AS (
               UPDATE {TABLE} SET {sets}, {_ATTEMPT}
               WHERE id = %s AND {_IS_CLAIMABLE}
@@ -212,18 +222,10 @@ def succeed(
                 ORDER BY b.id LIMIT 1)
               AND j.state = %s
             RETURNING j.id, j.queue""",
-            [
-                *params,
-                claim.attempts,
-                _started(claim),
-                claim.id,
-                *CLAIMABLE,
-                "blocked",
-            ],
-        )
-        released = list(cursor.fetchall())
+        [*params, claim.attempts, _started(claim), claim.id, *CLAIMABLE, "blocked"],
+    )
     _keep_lock(claim)
-    return released
+    return [(int(i), q.decode()) for i, q in rows]  # type: ignore[arg-type, union-attr]
 
 
 def reschedule(claim: Job, *, run_after: datetime, note: str, arguments: dict) -> None:
@@ -310,17 +312,16 @@ def _finish(
 ) -> None:
     """Write the attempt's outcome, unless someone changed the row meanwhile (an operator
     cannot: a job's lock keeps its discard away), then let go of the lock."""
-    with _prepared() as cursor:
-        cursor.execute(
-            f"UPDATE {TABLE} SET {sets}, {_ATTEMPT} WHERE id = %s AND {_IS_CLAIMABLE}",
-            [
-                *params,
-                claim.attempts if attempts is None else attempts,
-                _started(claim),
-                claim.id,
-                *CLAIMABLE,
-            ],
-        )
+    _hot(
+        f"UPDATE {TABLE} SET {sets}, {_ATTEMPT} WHERE id = %s AND {_IS_CLAIMABLE}",
+        [
+            *params,
+            claim.attempts if attempts is None else attempts,
+            _started(claim),
+            claim.id,
+            *CLAIMABLE,
+        ],
+    )
     if keep_lock:
         _keep_lock(claim)
     else:
@@ -400,6 +401,76 @@ class _PreparingCursor:
 
     def fetchall(self):
         return self._cursor.fetchall()
+
+
+# The hot path: a claim and an outcome per job. In a worker, Python time is latency (one
+# worker process runs its jobs in sequence), and psycopg's per-call machinery (a cursor,
+# adapting parameters, building the result) cost about as much as the round trip, so
+# these two statements go to libpq directly: prepared once per database session under
+# names of their own, parameters and results as text. Django's connection, transaction
+# and autocommit are unchanged (psycopg reads the transaction status from libpq).
+_hot_names: dict[str, bytes] = {}
+_hot_session: int | None = None
+
+
+def _hot(statement: str, params: list) -> list[tuple[bytes | None, ...]]:
+    """Run ``statement`` (psycopg's ``%s`` placeholders) and return its rows as text.
+
+    Inside a transaction (tests, a shell session in ``atomic``) it is sent unprepared: a
+    prepared statement can vanish under us (psycopg deallocates every prepared statement
+    of the session after a ROLLBACK or DROP, see ``psycopg._preparing``), and the error
+    would abort the caller's transaction. A worker runs in autocommit, where such an error
+    changes nothing: the statement is prepared again and sent again.
+    """
+    global _hot_session
+    connection.ensure_connection()
+    raw = connection.connection
+    pgconn = raw.pgconn
+    text, values = _numbered(statement), [_as_text(p) for p in params]
+    if pgconn.transaction_status != pq.TransactionStatus.IDLE:
+        return _rows(_check(pgconn.exec_params(text, values), raw))
+    if pgconn.backend_pid != _hot_session:
+        _hot_names.clear()  # a new session has none of them prepared
+        _hot_session = pgconn.backend_pid
+    for _ in range(2):
+        name = _hot_names.get(statement)
+        if name is None:
+            name = f"regsupport_ledger_{len(_hot_names)}".encode()
+            _check(pgconn.prepare(name, text), raw)
+            _hot_names[statement] = name
+        result = pgconn.exec_prepared(name, values)
+        if result.error_field(pq.DiagnosticField.SQLSTATE) != b"26000":  # no such statement
+            return _rows(_check(result, raw))
+        _hot_names.clear()
+    return _rows(_check(result, raw))
+
+
+@functools.cache
+def _numbered(statement: str) -> bytes:
+    """psycopg's ``%s`` placeholders as libpq's ``$1``, ``$2``..."""
+    numbers = iter(range(1, statement.count("%s") + 1))
+    return re.sub(r"%s", lambda _: f"${next(numbers)}", statement).encode()
+
+
+def _rows(result) -> list[tuple[bytes | None, ...]]:
+    return [
+        tuple(result.get_value(row, col) for col in range(result.nfields))
+        for row in range(result.ntuples)
+    ]
+
+
+def _as_text(value) -> bytes | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat().encode()
+    return str(value).encode()
+
+
+def _check(result, raw):
+    if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
+        raise psycopg.errors.error_from_result(result, encoding=raw.info.encoding)
+    return result
 
 
 def _json(value):

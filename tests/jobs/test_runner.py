@@ -229,3 +229,23 @@ def _wait_for_session_end(pid):
             if cursor.fetchone() is None:
                 return
         time.sleep(0.05)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_prepares_its_statements_again_when_they_vanish(tmp_path):
+    """psycopg deallocates a session's prepared statements after a ROLLBACK (a job
+    function's failed atomic block does that); the next job must not fail for it."""
+    from django.db import connection
+
+    done = tmp_path / "done.txt"
+    first = enqueue("tests.record", arguments={"path": str(done)})
+    assert run(first.pk) == "succeeded"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'regsupport%%'")
+        assert cursor.fetchone()[0] >= 2
+        cursor.execute("DEALLOCATE ALL")
+    second = enqueue("tests.record", arguments={"path": str(done)})
+    assert run(second.pk) == "succeeded"
+    second.refresh_from_db()
+    assert (second.state, second.attempts) == (Job.State.SUCCEEDED, 1)
+    assert done.read_text().count("done") == 2
