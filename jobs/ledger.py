@@ -32,9 +32,11 @@ Advisory locks with a single bigint key in this database are the ledger's.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import random
 import re
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -100,9 +102,10 @@ def _claim_sql(ordered_types: tuple[str, ...]) -> str:
     )
 
 
-# The lock this process's database session still holds after its last success:
-# (backend pid, job id), released by the next claim on the same session.
-_kept_lock: tuple[int | None, int] | None = None
+# Per thread, as Django's connections are: the lock this thread's database session still
+# holds after its last success, as (backend pid, job id), released by the next claim on
+# the same session; and the hot statements prepared on that session (see ``_hot``).
+_session = threading.local()
 
 
 def claim(job_id: int, *, ordered_types: list[str]) -> Job | str:
@@ -112,14 +115,21 @@ def claim(job_id: int, *, ordered_types: list[str]) -> Job | str:
     The returned job's ``attempts`` is this attempt's number and its ``state`` is
     ``running``; neither is written until the attempt ends.
     """
-    global _kept_lock
     release = None
     backend_pid = _backend_pid()
-    if _kept_lock is not None:
-        if _kept_lock[0] == backend_pid:
-            release = _kept_lock[1]
-        _kept_lock = None  # on another session, it went with that session
-    rows = _hot(_claim_sql(tuple(ordered_types)), [job_id, release])
+    kept = getattr(_session, "kept_lock", None)
+    if kept is not None:
+        if kept[0] == backend_pid:
+            release = kept[1]
+        _session.kept_lock = None  # on another session, it went with that session
+    statement = _claim_sql(tuple(ordered_types))
+    rows = _hot(statement, [job_id, release])
+    if not rows and ordered_types:
+        if _wait_behind_earlier(job_id, ordered_types):
+            return "blocked"
+        # Not held back after all: the earlier job finished between the claim and the
+        # check, and its success found nothing blocked to release. Claim it now.
+        rows = _hot(statement, [job_id, None])
     if rows:
         (id_, task_name, arguments, trainee_id, queue, state, attempts, max_attempts) = rows[0]
         job = Job.from_db(
@@ -141,8 +151,7 @@ def claim(job_id: int, *, ordered_types: list[str]) -> Job | str:
         job.started_at = timezone.now()
         job.runner_pid = backend_pid
         return job
-    blocked = bool(ordered_types) and _wait_behind_earlier(job_id, ordered_types)
-    return "blocked" if blocked else "not runnable"
+    return "not runnable"
 
 
 def running_job_ids() -> set[int]:
@@ -333,8 +342,7 @@ def _started(claim: Job) -> float:
 
 
 def _keep_lock(claim: Job) -> None:
-    global _kept_lock
-    _kept_lock = (claim.runner_pid, claim.id)
+    _session.kept_lock = (claim.runner_pid, claim.id)
 
 
 def _unlock(claim: Job) -> None:
@@ -409,8 +417,6 @@ class _PreparingCursor:
 # these two statements go to libpq directly: prepared once per database session under
 # names of their own, parameters and results as text. Django's connection, transaction
 # and autocommit are unchanged (psycopg reads the transaction status from libpq).
-_hot_names: dict[str, bytes] = {}
-_hot_session: int | None = None
 
 
 def _hot(statement: str, params: list) -> list[tuple[bytes | None, ...]]:
@@ -422,26 +428,27 @@ def _hot(statement: str, params: list) -> list[tuple[bytes | None, ...]]:
     would abort the caller's transaction. A worker runs in autocommit, where such an error
     changes nothing: the statement is prepared again and sent again.
     """
-    global _hot_session
     connection.ensure_connection()
     raw = connection.connection
     pgconn = raw.pgconn
     text, values = _numbered(statement), [_as_text(p) for p in params]
     if pgconn.transaction_status != pq.TransactionStatus.IDLE:
         return _rows(_check(pgconn.exec_params(text, values), raw))
-    if pgconn.backend_pid != _hot_session:
-        _hot_names.clear()  # a new session has none of them prepared
-        _hot_session = pgconn.backend_pid
+    if getattr(_session, "prepared_on", None) != pgconn.backend_pid:
+        _session.prepared = {}  # a new session has none of them prepared
+        _session.prepared_on = pgconn.backend_pid
+        _session.names = itertools.count()
+    prepared: dict[str, bytes] = _session.prepared
     for _ in range(2):
-        name = _hot_names.get(statement)
+        name = prepared.get(statement)
         if name is None:
-            name = f"regsupport_ledger_{len(_hot_names)}".encode()
+            name = f"regsupport_ledger_{next(_session.names)}".encode()
             _check(pgconn.prepare(name, text), raw)
-            _hot_names[statement] = name
+            prepared[statement] = name
         result = pgconn.exec_prepared(name, values)
         if result.error_field(pq.DiagnosticField.SQLSTATE) != b"26000":  # no such statement
             return _rows(_check(result, raw))
-        _hot_names.clear()
+        prepared.clear()
     return _rows(_check(result, raw))
 
 

@@ -249,3 +249,28 @@ def test_the_worker_prepares_its_statements_again_when_they_vanish(tmp_path):
     second.refresh_from_db()
     assert (second.state, second.attempts) == (Job.State.SUCCEEDED, 1)
     assert done.read_text().count("done") == 2
+
+
+def test_an_ordered_job_whose_earlier_job_finishes_during_its_claim_still_runs(
+    tmp_path, monkeypatch
+):
+    """The earlier job's success can land between the later job's claim (held back) and
+    its check before parking as blocked; then nothing would release it, so it is claimed
+    again at once instead of being dropped."""
+    from jobs import ledger
+
+    done = tmp_path / "order.txt"
+    trainee = TraineeFactory()
+    first = enqueue("tests.ordered", trainee=trainee, arguments={"path": str(done), "step": "a"})
+    second = enqueue("tests.ordered", trainee=trainee, arguments={"path": str(done), "step": "b"})
+    check = ledger._wait_behind_earlier
+
+    def first_finishes_meanwhile(job_id, ordered_types):
+        Job.objects.filter(pk=first.pk).update(state=Job.State.SUCCEEDED)
+        return check(job_id, ordered_types)
+
+    monkeypatch.setattr(ledger, "_wait_behind_earlier", first_finishes_meanwhile)
+    assert run(second.pk) == "succeeded"
+    second.refresh_from_db()
+    assert second.state == Job.State.SUCCEEDED
+    assert done.read_text().split() == ["b"]
