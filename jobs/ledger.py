@@ -37,7 +37,6 @@ import json
 import random
 import re
 import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -182,9 +181,8 @@ def _backend_pid() -> int:
 
 def _wait_behind_earlier(job_id: int, ordered_types: list[str]) -> bool:
     """Park a runnable job that an earlier unfinished job of its trainee holds back."""
-    with _prepared() as cursor:
-        cursor.execute(
-            f"""
+    parked = _hot(
+        f"""
             UPDATE {TABLE} j SET state = 'blocked', note = 'waiting for job ' || (
                 SELECT min(e.id) FROM {TABLE} e
                 WHERE e.trainee_id = j.trainee_id AND e.queue = j.queue AND e.id < j.id
@@ -195,9 +193,9 @@ def _wait_behind_earlier(job_id: int, ordered_types: list[str]) -> bool:
                 WHERE e.trainee_id = j.trainee_id AND e.queue = j.queue AND e.id < j.id
                   AND e.state NOT IN {UNFINISHED})
             RETURNING id""",
-            [job_id, RUNNABLE_NOW, ordered_types],
-        )
-        return cursor.fetchone() is not None
+        [job_id, RUNNABLE_NOW, ordered_types],
+    )
+    return bool(parked)
 
 
 def succeed(
@@ -234,7 +232,7 @@ def succeed(
         [*params, claim.attempts, _started(claim), claim.id, *CLAIMABLE, "blocked"],
     )
     _keep_lock(claim)
-    return [(int(i), q.decode()) for i, q in rows]  # type: ignore[arg-type, union-attr]
+    return _released(rows)
 
 
 def reschedule(claim: Job, *, run_after: datetime, note: str, arguments: dict) -> None:
@@ -350,16 +348,14 @@ def _unlock(claim: Job) -> None:
     If the job function reconnected to the database, the lock went with the old session."""
     if connection.connection is None or _backend_pid() != claim.runner_pid:
         return
-    with _prepared() as cursor:
-        cursor.execute("SELECT pg_advisory_unlock(%s)", [claim.id])
+    _hot("SELECT pg_advisory_unlock(%s)", [claim.id])
 
 
 def release_next(*, trainee_id: int, queue: str) -> list[tuple[int, str]]:
     """The next blocked job of this trainee in this queue may run now that no earlier
     unfinished job holds it back."""
-    with _prepared() as cursor:
-        cursor.execute(
-            f"""
+    rows = _hot(
+        f"""
             UPDATE {TABLE} j SET state = 'enqueued', enqueued_at = statement_timestamp(), note = ''
             WHERE j.id = (
                 SELECT b.id FROM {TABLE} b
@@ -367,66 +363,30 @@ def release_next(*, trainee_id: int, queue: str) -> list[tuple[int, str]]:
                 ORDER BY b.id LIMIT 1)
               AND j.state = ANY(%s)
             RETURNING id, queue""",
-            [trainee_id, queue, BLOCKED],
-        )
-        return list(cursor.fetchall())
+        [trainee_id, queue, BLOCKED],
+    )
+    return _released(rows)
 
 
-# Django opens psycopg connections with prepare_threshold=None, which makes psycopg ignore
-# even an explicit prepare=True, and its cursors bind parameters client-side, which cannot
-# prepare at all. The ledger's statements go through a server-binding cursor on a
-# connection whose threshold is raised so high that only they (prepare=True) are prepared:
-# everything else Django runs on that connection stays unprepared, as before.
-EXPLICIT_ONLY = 2**31 - 1
-
-
-@contextmanager
-def _prepared():
-    """A cursor whose statements are prepared once per database session.
-
-    Planning these statements (a 1,000,000-row table with a dozen partial indexes) costs
-    more than running them: measured in one process, a claim took 0.5-0.7 ms unprepared
-    and 0.2 ms prepared. Uses Django's own connection, so transactions and autocommit are
-    Django's.
-    """
-    connection.ensure_connection()
-    raw = connection.connection
-    if raw.prepare_threshold is None:
-        raw.prepare_threshold = EXPLICIT_ONLY
-    with psycopg.Cursor(raw) as cursor:
-        yield _PreparingCursor(cursor)
-
-
-class _PreparingCursor:
-    def __init__(self, cursor):
-        self._cursor = cursor
-
-    def execute(self, sql, params):
-        return self._cursor.execute(sql, params, prepare=True)
-
-    def fetchone(self):
-        return self._cursor.fetchone()
-
-    def fetchall(self):
-        return self._cursor.fetchall()
-
-
-# The hot path: a claim and an outcome per job. In a worker, Python time is latency (one
-# worker process runs its jobs in sequence), and psycopg's per-call machinery (a cursor,
-# adapting parameters, building the result) cost about as much as the round trip, so
-# these two statements go to libpq directly: prepared once per database session under
-# names of their own, parameters and results as text. Django's connection, transaction
-# and autocommit are unchanged (psycopg reads the transaction status from libpq).
+# Every ledger statement goes to libpq directly, on Django's connection: prepared once per
+# database session under names of its own, parameters and results as text. The hot path
+# is a claim and an outcome per job; in a worker, Python time is latency (one worker
+# process runs its jobs in sequence), and psycopg's per-call machinery (a cursor, adapting
+# parameters, building the result) cost about as much as the round trip. Planning these
+# statements (a 1,000,000-row table with a dozen partial indexes) also costs more than
+# running them, hence prepared. Django's connection, transaction and autocommit are
+# unchanged (psycopg reads the transaction status from libpq), and Django itself prepares
+# nothing (its psycopg connections bind parameters client-side).
 
 
 def _hot(statement: str, params: list) -> list[tuple[bytes | None, ...]]:
     """Run ``statement`` (psycopg's ``%s`` placeholders) and return its rows as text.
 
     Inside a transaction (tests, a shell session in ``atomic``) it is sent unprepared: a
-    prepared statement can vanish under us (psycopg deallocates every prepared statement
-    of the session after a ROLLBACK or DROP, see ``psycopg._preparing``), and the error
-    would abort the caller's transaction. A worker runs in autocommit, where such an error
-    changes nothing: the statement is prepared again and sent again.
+    prepared statement can vanish under us (a DEALLOCATE ALL or DISCARD ALL on the
+    session; psycopg sends one after a ROLLBACK whenever it has prepared statements of its
+    own), and the error would abort the caller's transaction. A worker runs in autocommit,
+    where such an error changes nothing: the statement is prepared again and sent again.
     """
     connection.ensure_connection()
     raw = connection.connection
@@ -471,14 +431,18 @@ def _as_text(value) -> bytes | None:
         return None
     if isinstance(value, datetime):
         return value.isoformat().encode()
+    if isinstance(value, list | tuple):  # a PostgreSQL array of text
+        quoted = ('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in value)
+        return ("{" + ",".join(quoted) + "}").encode()
     return str(value).encode()
+
+
+def _released(rows) -> list[tuple[int, str]]:
+    """(id, queue) rows of jobs released from blocked, as ``publish_many`` takes them."""
+    return [(int(job_id), queue.decode()) for job_id, queue in rows]
 
 
 def _check(result, raw):
     if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
         raise psycopg.errors.error_from_result(result, encoding=raw.info.encoding)
     return result
-
-
-def _json(value):
-    return json.loads(value) if isinstance(value, str) else value

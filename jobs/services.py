@@ -121,6 +121,19 @@ def _mark_discarded(job: Job, reason: str) -> None:
     job.finished_at = job.discarded_at
 
 
+def _save_discarded(jobs: list[Job], *, actor, reason: str | None = None) -> None:
+    """Write jobs marked by ``_mark_discarded``, with a history row each: ``reason`` for
+    all, or each job's own ``_change_reason`` when it is None."""
+    bulk_update_with_history(
+        jobs,
+        Job,
+        ["state", "discarded_at", "discard_reason", "finished_at"],
+        batch_size=BULK_BATCH,
+        default_user=actor,
+        default_change_reason=reason,
+    )
+
+
 def jobs_retry(*, jobs, actor, reason: str | None = None) -> int:
     """Retry every dead job in ``jobs`` (a queryset: the console's filter, a selection or a
     shell query), oldest first so each trainee's earlier jobs run first.
@@ -186,14 +199,7 @@ def jobs_discard(*, jobs, actor, reason: str) -> int:
             )
         for job in batch:
             _mark_discarded(job, reason)
-        bulk_update_with_history(
-            batch,
-            Job,
-            ["state", "discarded_at", "discard_reason", "finished_at"],
-            batch_size=BULK_BATCH,
-            default_user=actor,
-            default_change_reason=reason,
-        )
+        _save_discarded(batch, actor=actor, reason=reason)
         _release_after_commit(batch)
     return len(batch)
 
@@ -299,13 +305,7 @@ def remove_dead_duplicates(*, actor=None) -> int:
             first = firsts.get((job.task_name, job.trainee_id, job.error_status))
             _mark_discarded(job, f"Duplicate of dead job {first} (same type, trainee and error)")
             job._change_reason = job.discard_reason
-        bulk_update_with_history(
-            duplicates,
-            Job,
-            ["state", "discarded_at", "discard_reason", "finished_at"],
-            batch_size=BULK_BATCH,
-            default_user=actor,
-        )
+        _save_discarded(duplicates, actor=actor)
     return len(duplicates)
 
 
