@@ -46,8 +46,8 @@ def _date_text(value: date, language: str) -> str:
 
 
 class DeferredJoinPaginator(Paginator):
-    """Pages by id first (an index-only scan, however deep the page), then loads the 100
-    rows with their trainee and provider."""
+    """Pages by id first (an index-only scan, from whichever end of the list is nearer),
+    then loads the 100 rows with their trainee and provider."""
 
     # The admin's changelist always pages a queryset.
     object_list: QuerySet[Any]
@@ -58,7 +58,16 @@ class DeferredJoinPaginator(Paginator):
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        ids = list(self.object_list.values_list("pk", flat=True)[bottom : bottom + self.per_page])
+        top = min(bottom + self.per_page, self.count)
+        ids_in_order = self.object_list.values_list("pk", flat=True)
+        if bottom > self.count // 2:
+            # Past the middle, the page is nearer the end: read it backwards from the end
+            # (the same index, scanned the other way) and turn it round, so no page skips
+            # more than half the list (page 900 of 1,000 skips 10,000 ids, not 89,900).
+            from_end = ids_in_order.reverse()[self.count - top : self.count - bottom]
+            ids = list(from_end)[::-1]
+        else:
+            ids = list(ids_in_order[bottom:top])
         rows = self.object_list.model._default_manager.filter(pk__in=ids).select_related(
             "trainee__provider"
         )

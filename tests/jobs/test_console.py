@@ -214,3 +214,27 @@ def test_a_job_a_worker_is_running_shows_as_running(developer_client):
         assert "job-discard" not in page.content.decode()
     html = developer_client.get(reverse("admin:jobs-queues")).content.decode()
     assert "Queue dqt: 2 waiting, 0 of them running now" in html
+
+
+@pytest.mark.parametrize(
+    "ordering",
+    [("created_at", "id"), ("-created_at", "-id"), ("trainee__trn", "-id")],
+)
+def test_every_page_holds_the_same_jobs_whichever_end_it_is_read_from(ordering):
+    """Pages past the middle are read backwards from the end; they must be the pages a
+    plain offset gives, in order, whatever the sort (NULLs and ties included)."""
+    from jobs.admin import DeadJobPaginator
+
+    start = datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC)
+    shared = TraineeFactory(with_trn=True)
+    for i in range(11):
+        trainee = None if i % 4 == 0 else (shared if i % 3 == 0 else TraineeFactory(with_trn=True))
+        job = JobFactory(dead=True, trainee=trainee)
+        # Ties on created_at (pairs), so the id decides the order within a pair.
+        Job.objects.filter(pk=job.pk).update(created_at=start + datetime.timedelta(days=i // 2))
+    jobs = Job.objects.filter(state="dead").order_by(*ordering)
+    expected = list(jobs.values_list("pk", flat=True))
+    paginator = DeadJobPaginator(jobs, 3)
+    assert paginator.num_pages == 4
+    pages = [[job.pk for job in paginator.page(n)] for n in paginator.page_range]
+    assert pages == [expected[i : i + 3] for i in range(0, 11, 3)]
