@@ -238,3 +238,21 @@ def test_every_page_holds_the_same_jobs_whichever_end_it_is_read_from(ordering):
     assert paginator.num_pages == 4
     pages = [[job.pk for job in paginator.page(n)] for n in paginator.page_range]
     assert pages == [expected[i : i + 3] for i in range(0, 11, 3)]
+
+
+def test_a_later_page_of_the_list_shows_its_rows(agent_client, monkeypatch):
+    """Pages after the first go through the paginator's own row loading."""
+    from jobs.admin import DeadJobAdmin
+
+    monkeypatch.setattr(DeadJobAdmin, "list_per_page", 2)
+    names = ["Alpha", "Bravo", "Charlie & Co"]
+    for i, name in enumerate(names):
+        job = JobFactory(dead=True, trainee=TraineeFactory(last_name=name))
+        Job.objects.filter(pk=job.pk).update(
+            created_at=datetime.datetime(2026, 11, 1 + i, tzinfo=datetime.UTC)
+        )
+    page = agent_client.get(LIST, {"p": "2"}).content.decode()
+    assert "Charlie &amp; Co" in page
+    assert "Alpha" not in page and "Bravo" not in page
+    assert '<div class="diagnosis-title">' not in page  # tests.ordered has no diagnosis
+    assert page.count('class="action-select"') == 1
