@@ -131,6 +131,16 @@ def dead_rows(jobs: QuerySet[Any]) -> list[DeadJobRow]:
     return [DeadJobRow(*values) for values in jobs.values_list(*DEAD_ROW_COLUMNS)]
 
 
+class DeadJobChangeList(ChangeList):
+    """The dead-jobs list: its rows are ``DeadJobRow``s on every page, the first included
+    (a list that fits on one page is not paged by the admin, it keeps the queryset)."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        if isinstance(self.result_list, QuerySet):
+            self.result_list = dead_rows(self.result_list)
+
+
 class DeadJobPaginator(DeferredJoinPaginator):
     """The dead-jobs list's pages, as ``DeadJobRow``s."""
 
@@ -438,6 +448,9 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
             .select_related("trainee__provider")
         )
 
+    def get_changelist(self, request, **kwargs):
+        return DeadJobChangeList
+
     def has_change_permission(self, request, obj=None):
         return False
 
@@ -514,8 +527,6 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
             f'name="{escape(ACTION_CHECKBOX_NAME)}" value="{{}}" class="action-select" '
             'aria-label="Select this job"></td>'
         )
-        if isinstance(jobs, QuerySet):  # one page holds them all: the admin did not page
-            jobs = dead_rows(jobs)
         rows = []
         for job in jobs:
             diagnosis = diagnose(job, detailed=False)
