@@ -251,13 +251,13 @@ class JobPageMixin(AuditedAdmin):
         url = reverse("admin:trainees_trainee_change", args=[job.trainee_id])
         return format_html('<a href="{}">{}</a>', url, job.trainee_id)
 
-    @admin.display(description="arguments")
     @admin.display(description="state")
     def state_display(self, job):
         if job.is_running:
             return f"Running (a worker has it; the ledger says {job.get_state_display().lower()})"
         return job.get_state_display()
 
+    @admin.display(description="arguments")
     def arguments_display(self, job):
         return format_html("<pre>{}</pre>", json.dumps(job.arguments, indent=2, sort_keys=True))
 

@@ -157,6 +157,15 @@ def test_the_job_page_shows_attempts_and_a_retry_button(agent_client):
     assert reverse("admin:jobs_deadjob_retry", args=[job.pk]) in page
 
 
+def test_the_job_page_labels_its_state_and_arguments(agent_client):
+    job = JobFactory(dead=True)
+    page = agent_client.get(reverse("admin:jobs_deadjob_change", args=[job.pk])).content.decode()
+    state = page[page.index('class="form-row field-state_display"') :]
+    assert "<label>State:</label>" in state[: state.index("</div>\n\n")]
+    arguments = page[page.index('class="form-row field-arguments_display"') :]
+    assert "<label>Arguments:</label>" in arguments[: arguments.index("</pre>")]
+
+
 def test_retrying_from_the_job_page_asks_for_a_reason_then_retries(agent_client):
     job = JobFactory(dead=True)
     url = reverse("admin:jobs_deadjob_retry", args=[job.pk])
