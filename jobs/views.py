@@ -21,7 +21,7 @@ from trainees.models import Trainee
 
 from . import ledger
 from .models import Job
-from .selectors import dead_job_summary, dead_trainee_count, jobs_for_trainee, queue_summary
+from .selectors import dead_job_summary, jobs_for_trainee, queue_summary
 
 CSV_COLUMNS = [
     "register_id",
@@ -180,7 +180,7 @@ def dead_jobs_index(request):
         "title": "Dead jobs",
         "summary": summary,
         "total": sum(r["count"] for r in summary),
-        "total_trainees": dead_trainee_count(),
+        "total_trainees": Job.objects.dead().unique_trainees(),
     }
     return TemplateResponse(request, "admin/jobs/dead_jobs_index.html", context)
 
