@@ -13,9 +13,10 @@ from django.urls import reverse
 
 from jobs.diagnosis import Diagnosis, DiagnosisAction
 from jobs.models import Job
+from regsupport.fixes import Fix
 from trainees.models import Trainee
 
-from . import jobs
+from . import fixes, jobs
 from .comparison import compare_with_dqt, differences, organisation_not_found_message
 from .errors import DqtError
 from .lookups import retrieve_teacher, training_record
@@ -112,9 +113,9 @@ def _discard(job: Job, label: str = "Discard") -> DiagnosisAction:
 
 
 def _fix(
-    job: Job, name: str, label: str, style: Literal["default", "danger"] = "default"
+    job: Job, fix: type[Fix], label: str = "", style: Literal["default", "danger"] = "default"
 ) -> DiagnosisAction:
-    return DiagnosisAction(label, reverse("admin:dqt-fix", args=[job.pk, name]), style=style)
+    return DiagnosisAction(label or fix.label, fix().url(job), style=style)
 
 
 def _dqt_record(trainee: Trainee | None) -> tuple[dict | None, str]:
@@ -186,7 +187,7 @@ def _not_found(job: Job, trainee) -> Diagnosis:
         TITLES[NOT_FOUND],
         explanation,
         facts=facts,
-        actions=[_fix(job, "fix-date-of-birth", "Fix date of birth and retry"), _retry(job)],
+        actions=[_fix(job, fixes.FixDateOfBirth), _retry(job)],
     )
 
 
@@ -227,7 +228,7 @@ def _no_incomplete_itt(job: Job, trainee) -> Diagnosis:
             "Register's (trainee details, the provider), award on Register only — no DQT call. "
             "If in any doubt, check with the provider."
         )
-        actions.insert(0, _fix(job, "award-on-register", "Award on Register only"))
+        actions.insert(0, _fix(job, fixes.AwardOnRegister))
     else:
         explanation = (
             "DQT has no training still in progress for this trainee. Cross-reference with DQT "
@@ -281,7 +282,7 @@ def _already_qts(job: Job, trainee) -> Diagnosis:
             "Register and DQT hold the same details: the update lost the race with the award "
             "and has nothing left to send. Discard it.",
             facts=facts,
-            actions=[_fix(job, "discard-race", "Discard (race condition)", style="danger")],
+            actions=[_fix(job, fixes.DiscardRace, style="danger")],
         )
     return Diagnosis(
         TITLES[ALREADY_QTS],
@@ -300,8 +301,8 @@ def _missing_trn(job: Job, trainee) -> Diagnosis:
         "our poll timed out: poll again. Both send the update once the TRN arrives.",
         facts=[("TRN request", _trn_request_fact(trainee))],
         actions=[
-            _fix(job, "reregister", "Re-register and poll"),
-            _fix(job, "poll-again", "Poll again"),
+            _fix(job, fixes.Reregister),
+            _fix(job, fixes.PollAgain),
         ],
     )
 
@@ -318,7 +319,9 @@ def _poll_timed_out(job: Job, trainee) -> Diagnosis:
             ("Old deadline", str(job.arguments.get("timeout_after", "—"))),
             ("TRN request", _trn_request_fact(trainee)),
         ],
-        actions=[_fix(job, "poll-again", f"Poll again until {default_new_deadline():%-d %b %Y}")],
+        actions=[
+            _fix(job, fixes.PollAgain, f"Poll again until {default_new_deadline():%-d %b %Y}")
+        ],
     )
 
 

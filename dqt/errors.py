@@ -1,4 +1,9 @@
-"""Every way a DQT call can fail, as exceptions the job ledger can read.
+"""Every way a DQT call can fail, as exceptions the job ledger can read, and the refusal
+of a DQT fix.
+
+A :class:`DqtError` is a failure of a call to DQT: a job that meets one fails (and the
+ledger reads it). A fix that asks DQT live turns one into a :class:`DqtFixError`, the
+refusal a support agent sees.
 
 The ledger fills its indexed error columns from these attributes (read with ``getattr``):
 ``status``, ``error_code``, ``title``, ``field_errors`` and ``transient``. Keep the names.
@@ -12,6 +17,12 @@ from __future__ import annotations
 
 import json
 from typing import Any
+
+from regsupport.errors import Refusal
+
+
+class DqtFixError(Refusal):
+    """A DQT fix was refused; the message is meant for a support agent."""
 
 
 class DqtError(Exception):

@@ -1,8 +1,9 @@
 """The playbook's fixes for failed DQT jobs, written once (console buttons and the shell).
 
 Each takes the dead job (or trainee), a required reason and the acting staff user, runs in
-one transaction, and raises :class:`DqtFixError` with a message for a support agent when it
-refuses, in which case nothing changed::
+one transaction, and raises :class:`~dqt.errors.DqtFixError` (a ``Refusal``) with a message
+for a support agent when it refuses, in which case nothing changed. The console's
+declarations of these fixes are in ``dqt/fixes.py``::
 
     from dqt.services import dqt_poll_again
     dqt_poll_again(job=job, until=date(2026, 12, 1), reason="DQT fixed the request", actor=None)
@@ -23,12 +24,9 @@ from trainees.models import Trainee
 
 from . import jobs
 from .comparison import compare_with_dqt, differences
+from .errors import DqtError, DqtFixError
 from .lookups import retrieve_teacher
 from .models import TrnRequest
-
-
-class DqtFixError(Exception):
-    """A DQT fix was refused; the message is meant for a support agent."""
 
 
 def _dead(job: Job, *task_names: str) -> tuple[Job, int]:
@@ -100,7 +98,13 @@ def dqt_discard_race_condition(
     reason = clean_reason(reason)
     job, trainee_id = _dead(job, jobs.UPDATE_TRAINEE)
     trainee = Trainee.objects.select_related("provider").get(pk=trainee_id)
-    record = dqt_record if dqt_record is not None else retrieve_teacher(trainee)
+    try:
+        record = dqt_record if dqt_record is not None else retrieve_teacher(trainee)
+    except DqtError as error:
+        raise DqtFixError(
+            f"DQT could not be asked to compare the records ({error}); nothing was discarded. "
+            "Try again once DQT answers."
+        ) from error
     different = differences(compare_with_dqt(trainee, record))
     if different:
         names = ", ".join(d.field for d in different)

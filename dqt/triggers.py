@@ -17,6 +17,7 @@ from trainees.models import Trainee
 
 from . import jobs
 
+# DQT holds the course's subjects, ages and dates, but not its id, phase or study mode.
 DQT_HELD_FIELDS = frozenset(
     {
         "first_names",
@@ -28,16 +29,10 @@ DQT_HELD_FIELDS = frozenset(
         "trn",
         "provider",
         "training_route",
-        "course_subject_one",
-        "course_subject_two",
-        "course_subject_three",
-        "course_min_age",
-        "course_max_age",
-        "itt_start_date",
-        "itt_end_date",
+        *Trainee.COURSE_FIELDS,
         "degree_institution_uuid",
     }
-)
+) - {"course_uuid", "course_education_phase", "study_mode"}
 EVENT_JOBS = {
     "submit_for_trn": jobs.register_for_trn,
     "withdraw": jobs.withdraw_trainee,

@@ -1,5 +1,6 @@
 """The dead-jobs console and the job ledger in the admin. Thin: every change is a call to
-``jobs.services``; refusals (``JobError``) are shown to the agent as error messages."""
+``jobs.services``; refusals (``JobError``, a ``Refusal``) are shown to the agent as error
+messages."""
 
 from __future__ import annotations
 
@@ -34,7 +35,6 @@ from trainees.models import Trainee
 
 from . import registry, services, views
 from .diagnosis import diagnose
-from .errors import JobError
 from .models import DeadJob, Job
 from .selectors import distinct_dead_values
 
@@ -343,7 +343,6 @@ class JobPageMixin(AuditedAdmin):
             Job.objects.filter(pk=pk),
             confirmation=Confirmation(title=title, changes=changes, objects=[job]),
             perform=lambda form: perform(job, form),
-            error_types=(JobError,),
             form_action=request.get_full_path(),
         )
         if response is not None:
@@ -621,7 +620,6 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
                 ],
             ),
             perform=perform,
-            error_types=(JobError,),
         )
 
     @admin.action(description="Discard selected jobs", permissions=["discard"])
@@ -643,7 +641,6 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
                 ],
             ),
             perform=perform,
-            error_types=(JobError,),
         )
 
 

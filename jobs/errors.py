@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from regsupport.errors import Refusal
 
-class JobError(Exception):
+
+class JobError(Refusal):
     """A refused operator action (retry a job that is not dead, discard twice...).
 
     The message is meant for a support agent and is shown as it is.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import permission_required
 from django.db import connection
@@ -237,7 +238,7 @@ def _broker_lengths() -> dict[str, int | str]:
             if not isinstance(channel, RedisChannel):
                 raise TypeError("The Celery broker is not Redis.")
             client = channel.client
-            for queue in ("default", "dqt", "apply"):
+            for queue in settings.JOBS_QUEUES:
                 lengths[queue] = client.llen(queue)
     except Exception as error:  # noqa: BLE001 - the page still shows the ledger
         return {"error": f"Redis unreachable: {error}"}

@@ -2,8 +2,8 @@
 
 Same conventions as ``trainees.services``: keyword-only arguments, a required reason, the
 acting staff user (None from the shell), one transaction, history rows carrying both, and
-:class:`~providers.errors.ProviderError` with a message for a support agent on refusal
-(nothing changed then).
+:class:`~providers.errors.ProviderError` (a ``Refusal``) with a message for a support agent
+on refusal (nothing changed then). The console's declaration is ``providers/fixes.py``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from regsupport.audit import ReasonRequired, audit_context, clean_reason
+from regsupport.audit import audit_context, clean_reason
+from regsupport.fixes import FixPlan
 
 from .errors import ProviderError
 from .models import LeadPartner, LeadPartnerUser, Provider, User
@@ -54,14 +55,6 @@ class ProviderConversion:
         if self.users_removed:
             parts.append(f"{len(self.users_removed)} user(s) no longer at the provider removed")
         return f"{self.provider.name}: " + ", ".join(parts) + "."
-
-
-def _reason(reason: str | None) -> str:
-    """The shared reason check, refused as this app's own error type."""
-    try:
-        return clean_reason(reason)
-    except ReasonRequired as error:
-        raise ProviderError(str(error)) from None
 
 
 def _record_type(record_type: Any) -> str:
@@ -129,44 +122,73 @@ def _lead_partner_for(provider: Provider, record_type: str, reason: str, actor: 
     return lead_partner, True
 
 
+def provider_copy_to_lead_partner_plan(*, provider: Provider) -> FixPlan:
+    existing = LeadPartner.objects.filter(provider=provider).first()
+    return FixPlan(
+        changes=[
+            f"uses existing lead partner '{existing.name}'"
+            if existing
+            else f"new lead partner '{provider.name}' (UKPRN {provider.ukprn})",
+            "marked not accredited" if provider.accredited else "already not accredited",
+            f"its {provider.users.count()} user(s) become the lead partner's users",
+        ],
+        notes=[
+            "The providers, their users and their trainees stay as they are; lead partner "
+            "users no longer at the provider are removed from the lead partner."
+        ],
+    )
+
+
+def provider_copy_to_lead_partner(
+    *, provider: Provider, record_type: Any, reason: str, actor: Any
+) -> ProviderConversion:
+    """Playbook "Converting a provider into lead partner" (register-domain.md §4.3).
+
+    Find or create the lead partner by (UKPRN, provider), mark the provider not
+    accredited, and make the lead partner's users exactly the provider's users. An
+    existing lead partner is neither renamed nor retyped, so a second run changes nothing.
+    """
+    reason = clean_reason(reason)
+    record_type = _record_type(record_type)
+    with transaction.atomic():
+        lead_partner, created = _lead_partner_for(provider, record_type, reason, actor)
+        conversion = ProviderConversion(provider, lead_partner, lead_partner_created=created)
+        if provider.accredited:
+            provider.accredited = False
+            provider.save_with_reason(reason, actor=actor)
+            conversion.accreditation_removed = True
+        provider_users = {u.pk: u for u in provider.users.all()}
+        links = {
+            link.user_id: link
+            for link in LeadPartnerUser.objects.filter(lead_partner=lead_partner)
+            .select_related("user")
+            .order_by("pk")
+        }
+        for user_id, user in provider_users.items():
+            if user_id not in links:
+                link = LeadPartnerUser(lead_partner=lead_partner, user=user)
+                link.save_with_reason(reason, actor=actor)
+                conversion.users_added.append(user)
+        for user_id, link in links.items():
+            if user_id not in provider_users:
+                link.delete_with_reason(reason, actor=actor)
+                conversion.users_removed.append(link.user)
+    return conversion
+
+
 def providers_copy_to_lead_partners(
     *, provider_ids: Any, record_type: Any, reason: str, actor: Any
 ) -> list[ProviderConversion]:
-    """Playbook "Converting a provider into lead partner" (register-domain.md §4.3).
-
-    Per provider: find or create the lead partner by (UKPRN, provider), mark the provider
-    not accredited, and make the lead partner's users exactly the provider's users. An
-    existing lead partner is neither renamed nor retyped, so a second run changes nothing.
-    """
-    reason = _reason(reason)
-    record_type = _record_type(record_type)
-    conversions = []
+    """The conversion for several providers by id, all in one transaction (the shell's
+    door; every id is checked before anything changes)."""
+    reason = clean_reason(reason)
     with transaction.atomic():
         providers = providers_copy_to_lead_partners_plan(
             provider_ids=provider_ids, record_type=record_type
         )
-        for provider in providers:
-            lead_partner, created = _lead_partner_for(provider, record_type, reason, actor)
-            conversion = ProviderConversion(provider, lead_partner, lead_partner_created=created)
-            if provider.accredited:
-                provider.accredited = False
-                provider.save_with_reason(reason, actor=actor)
-                conversion.accreditation_removed = True
-            provider_users = {u.pk: u for u in provider.users.all()}
-            links = {
-                link.user_id: link
-                for link in LeadPartnerUser.objects.filter(lead_partner=lead_partner)
-                .select_related("user")
-                .order_by("pk")
-            }
-            for user_id, user in provider_users.items():
-                if user_id not in links:
-                    link = LeadPartnerUser(lead_partner=lead_partner, user=user)
-                    link.save_with_reason(reason, actor=actor)
-                    conversion.users_added.append(user)
-            for user_id, link in links.items():
-                if user_id not in provider_users:
-                    link.delete_with_reason(reason, actor=actor)
-                    conversion.users_removed.append(link.user)
-            conversions.append(conversion)
-    return conversions
+        return [
+            provider_copy_to_lead_partner(
+                provider=provider, record_type=record_type, reason=reason, actor=actor
+            )
+            for provider in providers
+        ]

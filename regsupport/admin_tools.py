@@ -5,6 +5,8 @@
 * :func:`confirm_action` – the one helper behind every action that needs a confirmation
   page with a required reason (playbook fixes, job retries). The action does nothing until
   the agent confirms; the service it calls does the work in one transaction.
+
+Playbook fixes build their pages from their declarations in :mod:`regsupport.fix_admin`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from .audit import audit_context, timeline
+from .errors import Refusal
 
 REASON_FIELD = "change_reason"
 REASON_HELP = "Why is this change being made? Kept in the record's history with your name."
@@ -166,23 +169,23 @@ def confirm_action(
     confirmation: Confirmation,
     perform: Callable[[forms.Form], str],
     form_class: type[forms.Form] = ConfirmForm,
-    error_types: tuple[type[Exception], ...] = (ValidationError,),
+    initial: dict[str, Any] | None = None,
     form_action: str | None = None,
 ) -> HttpResponse | None:
     """Admin action body: show a confirmation page, then call ``perform`` once confirmed.
 
-    ``perform`` receives the bound, valid form and returns the success message; any of
-    ``error_types`` it raises is shown to the agent and nothing is changed (services run in
-    one transaction). ``form_action``: where the confirmation form posts, when that is not
-    the page that showed it (an object page's button rather than a changelist action).
+    ``perform`` receives the bound, valid form and returns the success message; a
+    :class:`Refusal` it raises is shown to the agent, and nothing has changed (services
+    run in one transaction). ``form_action``: where the confirmation form posts, when that
+    is not the page that showed it.
     """
     if request.POST.get("confirm") == "yes":
         form = form_class(request.POST)
         if form.is_valid():
             try:
                 message = perform(form)
-            except error_types as error:
-                modeladmin.message_user(request, _error_text(error), messages.ERROR)
+            except Refusal as error:
+                modeladmin.message_user(request, str(error), messages.ERROR)
                 return None
             except PermissionDenied as error:
                 modeladmin.message_user(request, str(error) or "Not allowed.", messages.ERROR)
@@ -190,7 +193,7 @@ def confirm_action(
             modeladmin.message_user(request, message, messages.SUCCESS)
             return None
     else:
-        form = form_class()
+        form = form_class(initial=initial)
     opts = modeladmin.model._meta
     context = {
         **modeladmin.admin_site.each_context(request),
@@ -211,9 +214,3 @@ def confirm_action(
     if form_action is not None:
         context["form_action"] = form_action
     return TemplateResponse(request, "admin/confirm_action.html", context)
-
-
-def _error_text(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return str(error)

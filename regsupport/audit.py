@@ -14,13 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils import timezone
 
-
-class ReasonRequired(ValueError):
-    pass
+from .errors import ReasonRequired
 
 
 def clean_reason(reason: str | None) -> str:
@@ -87,17 +88,39 @@ class TimelineEntry:
 HISTORY_KINDS = {"+": "Created", "~": "Changed", "-": "Deleted"}
 
 
-def _display(record: Any, field_name: str, value: Any) -> Any:
+def _field(model: type[models.Model], name: str) -> Any:
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        # A field since removed from the model still shows in old history rows.
+        return None
+
+
+def field_label(model: type[models.Model], name: str) -> str:
+    """The field's verbose name as a label, keeping its capitals ("ITT start date")."""
+    field = _field(model, name)
+    if field is None or not hasattr(field, "verbose_name"):
+        return name
+    label = str(field.verbose_name)
+    return label[:1].upper() + label[1:]
+
+
+def field_display(model: type[models.Model], name: str, value: Any) -> Any:
+    """A field's value as the console shows it: a choice's label, a date in words, "—" for
+    nothing. Confirmation pages and the timeline both use it, so they read the same."""
     if value in (None, ""):
         return "—"
-    try:
-        field = record.instance_type._meta.get_field(field_name)
-    except Exception:  # noqa: BLE001 - a field gone from the model still shows its raw value
+    field = _field(model, name)
+    if field is None:
         return value
     if getattr(field, "choices", None):
         return dict(field.flatchoices).get(value, value)
     if field.many_to_many and isinstance(value, Iterable) and not isinstance(value, str):
         return ", ".join(str(v) for v in value) or "—"
+    if isinstance(value, datetime):
+        return f"{timezone.localtime(value):%-d %b %Y %H:%M}"
+    if isinstance(value, date):
+        return f"{value:%-d %b %Y}"
     return value
 
 
@@ -117,13 +140,13 @@ def timeline(instance: AuditedModel, *, limit: int | None = None) -> list[Timeli
                 if isinstance(old, list) or isinstance(new, list):
                     old = _m2m_names(record, change.field, old)
                     new = _m2m_names(record, change.field, new)
-                field_label = _label(record, change.field)
+                model = record.instance_type
                 changes.append(
                     FieldChange(
                         change.field,
-                        field_label,
-                        _display(record, change.field, old),
-                        _display(record, change.field, new),
+                        field_label(model, change.field),
+                        field_display(model, change.field, old),
+                        field_display(model, change.field, new),
                     )
                 )
         user = record.history_user
@@ -139,13 +162,6 @@ def timeline(instance: AuditedModel, *, limit: int | None = None) -> list[Timeli
         if limit and len(entries) >= limit:
             break
     return entries
-
-
-def _label(record: Any, field_name: str) -> str:
-    try:
-        return str(record.instance_type._meta.get_field(field_name).verbose_name).capitalize()
-    except Exception:  # noqa: BLE001
-        return field_name
 
 
 def _m2m_names(record: Any, field_name: str, rows: Any) -> str:

@@ -7,4 +7,7 @@ class Console(models.Model):
     class Meta:
         managed = False
         default_permissions = ()
-        permissions = [("view_settings", "Can view settings and feature flags")]
+        permissions = [
+            ("view_settings", "Can view settings and feature flags"),
+            ("run_playbook_fixes", "Can run support playbook fixes"),
+        ]

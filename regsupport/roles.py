@@ -13,7 +13,7 @@ DEVELOPER = "Developer"
 VIEW_APPS = ("trainees", "providers", "dqt", "jobs")
 SUPPORT_EXTRA = [
     ("trainees", "change_trainee"),
-    ("trainees", "run_playbook_fixes"),
+    ("regsupport", "run_playbook_fixes"),
     ("jobs", "retry_job"),
     ("jobs", "discard_job"),
 ]

@@ -105,6 +105,8 @@ CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# The queues a worker serves (its -Q in Procfile.dev); the queues page counts each in Redis.
+JOBS_QUEUES = ("default", "dqt", "apply")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A worker killed mid-job gives its message back; the ledger's lock and state check make

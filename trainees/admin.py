@@ -1,5 +1,6 @@
-"""Trainee admin. Playbook fixes are buttons on the trainee page and list actions; each
-shows a confirmation page built from the service's ``*_plan`` and then calls the service."""
+"""Trainee admin. The playbook fixes declared in ``trainees/fixes.py`` become buttons on
+the trainee page and list actions through ``FixesAdminMixin``; the duplicates upload and
+the Apply re-import, which act on a file or a whole group, are here."""
 
 import csv
 
@@ -16,33 +17,19 @@ from regsupport.admin_tools import (
     Confirmation,
     ConfirmForm,
     DiscardedFilter,
+    confirm_action,
 )
-from regsupport.admin_tools import confirm_action as _confirm_action
+from regsupport.errors import Refusal
+from regsupport.fix_admin import FixesAdminMixin, require_playbook_permission
+from regsupport.fixes import can_run_playbook_fixes
 
 from . import services
 from .errors import TraineeError
 from .models import ApplyApplication, Trainee, WithdrawalReason
-from .permissions import (
-    PlaybookFixesAdminMixin,
-    can_run_playbook_fixes,
-    require_playbook_permission,
-)
 
-FIX_ERRORS = (TraineeError,)
 DUPLICATES_SALT = "trainees.remove_duplicates"
 DUPLICATES_MAX_AGE = 60 * 60
 DUPLICATES_MAX_BYTES = 5 * 1024 * 1024
-
-
-def confirm_action(*args, **kwargs):
-    kwargs.setdefault("error_types", FIX_ERRORS)
-    return _confirm_action(*args, **kwargs)
-
-
-class RouteChoiceForm(forms.Form):
-    route = forms.TypedChoiceField(
-        label="New training route", choices=Trainee.TrainingRoute.choices, coerce=int
-    )
 
 
 class DuplicatesUploadForm(forms.Form):
@@ -55,7 +42,7 @@ class DuplicatesUploadForm(forms.Form):
 
 
 @admin.register(Trainee)
-class TraineeAdmin(PlaybookFixesAdminMixin, AuditedAdmin):
+class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
     list_display = [
         "full_name",
         "slug",
@@ -125,15 +112,7 @@ class TraineeAdmin(PlaybookFixesAdminMixin, AuditedAdmin):
             "Funding and placements",
             {
                 "classes": ["collapse"],
-                "fields": [
-                    "training_initiative",
-                    "applying_for_bursary",
-                    "applying_for_scholarship",
-                    "applying_for_grant",
-                    "bursary_tier",
-                    "placement_detail",
-                    "progress",
-                ],
+                "fields": [*Trainee.FUNDING_AND_PLACEMENT_FIELDS, "progress"],
             },
         ),
         (
@@ -156,47 +135,19 @@ class TraineeAdmin(PlaybookFixesAdminMixin, AuditedAdmin):
     ]
 
     change_list_template = "admin/trainees/trainee/change_list.html"
-    actions = ["unwithdraw_selected", "revert_award_selected", "change_training_route_selected"]
 
     @admin.display(description="Name", ordering="last_name")
     def full_name(self, obj):
         return obj.full_name
 
-    # --- pages -----------------------------------------------------------------------------
-
     def get_urls(self):
-        view = self.admin_site.admin_view
         return [
             path(
-                "<path:object_id>/unwithdraw/",
-                view(self.unwithdraw_view),
-                name="trainees_trainee_unwithdraw",
-            ),
-            path(
-                "<path:object_id>/change-training-route/",
-                view(self.change_training_route_view),
-                name="trainees_trainee_change_training_route",
-            ),
-            path(
-                "<path:object_id>/revert-award/",
-                view(self.revert_award_view),
-                name="trainees_trainee_revert_award",
-            ),
-            path(
                 "remove-duplicates/",
-                view(self.remove_duplicates_view),
+                self.admin_site.admin_view(self.remove_duplicates_view),
                 name="trainees_trainee_remove_duplicates",
             ),
         ] + super().get_urls()
-
-    FIX_BUTTONS = {
-        "unwithdraw": ("Unwithdraw", "admin:trainees_trainee_unwithdraw"),
-        "change_training_route": (
-            "Change training route",
-            "admin:trainees_trainee_change_training_route",
-        ),
-        "revert_award": ("Undo award", "admin:trainees_trainee_revert_award"),
-    }
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -208,254 +159,10 @@ class TraineeAdmin(PlaybookFixesAdminMixin, AuditedAdmin):
         services.trainee_update(trainee=obj, reason=reason, actor=request.user)
         request._change_reason = reason
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = dict(extra_context or {})
-        obj = self.get_object(request, object_id)
-        if obj is not None and can_run_playbook_fixes(request.user):
-            extra_context["object_buttons"] = [
-                {"label": label, "url": reverse(url_name, args=[obj.pk])}
-                for event in services.trainee_available_fixes(trainee=obj)
-                for label, url_name in [self.FIX_BUTTONS[event]]
-            ]
-        return super().change_view(request, object_id, form_url, extra_context)
-
     def changelist_view(self, request, extra_context=None):
         extra_context = dict(extra_context or {})
         extra_context["can_run_playbook_fixes"] = can_run_playbook_fixes(request.user)
         return super().changelist_view(request, extra_context)
-
-    def _fix_target(self, request, object_id):
-        require_playbook_permission(request)
-        trainee = self.get_object(request, object_id)
-        if trainee is None:
-            self.message_user(request, f"No trainee with id {object_id}.", messages.ERROR)
-        return trainee
-
-    def _back_to(self, trainee):
-        return HttpResponseRedirect(reverse("admin:trainees_trainee_change", args=[trainee.pk]))
-
-    def _object_fix(self, request, trainee, *, plan, title, intro, perform, confirm_label):
-        """A button's confirmation page: the plan's changes, then the service."""
-        try:
-            fix_plan = plan()
-        except TraineeError as error:
-            self.message_user(request, str(error), messages.ERROR)
-            return self._back_to(trainee)
-        response = confirm_action(
-            self,
-            request,
-            Trainee.objects.filter(pk=trainee.pk),
-            confirmation=Confirmation(
-                title=title,
-                intro=intro,
-                changes=fix_plan.lines(),
-                warnings=fix_plan.notes,
-                confirm_label=confirm_label,
-            ),
-            perform=perform,
-        )
-        return response or self._back_to(trainee)
-
-    def unwithdraw_view(self, request, object_id):
-        trainee = self._fix_target(request, object_id)
-        if trainee is None:
-            return HttpResponseRedirect(reverse("admin:trainees_trainee_changelist"))
-
-        def perform(form):
-            done = services.trainee_unwithdraw(
-                trainee=trainee, reason=form.cleaned_data["reason"], actor=request.user
-            )
-            return f"Withdrawal undone: {done.full_name} is {done.get_state_display()} again."
-
-        return self._object_fix(
-            request,
-            trainee,
-            plan=lambda: services.trainee_unwithdraw_plan(trainee=trainee),
-            title=f"Unwithdraw {trainee.full_name}",
-            intro="Undo a withdrawal made in error.",
-            perform=perform,
-            confirm_label="Unwithdraw",
-        )
-
-    def revert_award_view(self, request, object_id):
-        trainee = self._fix_target(request, object_id)
-        if trainee is None:
-            return HttpResponseRedirect(reverse("admin:trainees_trainee_changelist"))
-
-        def perform(form):
-            done = services.trainee_revert_award(
-                trainee=trainee, reason=form.cleaned_data["reason"], actor=request.user
-            )
-            return (
-                f"Award undone: {done.full_name} is {done.get_state_display()}. "
-                "Remember to ask DQT to correct their record."
-            )
-
-        return self._object_fix(
-            request,
-            trainee,
-            plan=lambda: services.trainee_revert_award_plan(trainee=trainee),
-            title=f"Undo the award of {trainee.full_name}",
-            intro="For a trainee recommended for award or awarded in error.",
-            perform=perform,
-            confirm_label="Undo award",
-        )
-
-    def change_training_route_view(self, request, object_id):
-        trainee = self._fix_target(request, object_id)
-        if trainee is None:
-            return HttpResponseRedirect(reverse("admin:trainees_trainee_changelist"))
-        if not request.GET.get("route"):
-            return self._choose_route(request, trainee)
-        route = request.GET["route"]
-
-        def perform(form):
-            done = services.trainee_change_training_route(
-                trainee=trainee, route=route, reason=form.cleaned_data["reason"], actor=request.user
-            )
-            return (
-                f"Training route of {done.full_name} changed to "
-                f"{done.get_training_route_display()}. Ask the provider to re-enter the "
-                "cleared details."
-            )
-
-        return self._object_fix(
-            request,
-            trainee,
-            plan=lambda: services.trainee_change_training_route_plan(trainee=trainee, route=route),
-            title=f"Change the training route of {trainee.full_name}",
-            intro=(
-                f"From {trainee.get_training_route_display() or 'no route'} to "
-                f"{dict(Trainee.TrainingRoute.choices).get(_int(route), route)}."
-            ),
-            perform=perform,
-            confirm_label="Change training route",
-        )
-
-    def _choose_route(self, request, trainee):
-        refusal = services.trainee_fix_refusal(trainee=trainee, event="change_training_route")
-        if refusal:
-            self.message_user(request, refusal, messages.ERROR)
-            return self._back_to(trainee)
-        form = RouteChoiceForm(initial={"route": trainee.training_route})
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Change the training route of {trainee.full_name}",
-            "opts": self.model._meta,
-            "original": trainee,
-            "form": form,
-        }
-        return TemplateResponse(request, "admin/trainees/trainee/choose_route.html", context)
-
-    # --- list actions -----------------------------------------------------------------------
-
-    def _bulk(
-        self, request, queryset, *, plan, perform_one, title, done, confirm_label, hidden=None
-    ):
-        require_playbook_permission(request)
-        trainees = list(queryset.order_by("pk"))
-        lines: list[str] = []
-        notes: list[str] = []
-        try:
-            for trainee in trainees:
-                fix_plan = plan(trainee)
-                lines.append(f"{trainee}: " + "; ".join(fix_plan.lines()))
-                notes.extend(n for n in fix_plan.notes if n not in notes and "history:" not in n)
-        except TraineeError as error:
-            self.message_user(request, f"{error} Nothing was changed.", messages.ERROR)
-            return None
-
-        def perform(form):
-            from django.db import transaction
-
-            # All or nothing: one refusal leaves every selected trainee as it was.
-            with transaction.atomic():
-                for trainee in trainees:
-                    perform_one(trainee, form)
-            return done.format(count=len(trainees))
-
-        return confirm_action(
-            self,
-            request,
-            queryset,
-            confirmation=Confirmation(
-                title=title,
-                objects=lines,
-                warnings=notes,
-                confirm_label=confirm_label,
-                hidden=hidden or {},
-            ),
-            perform=perform,
-        )
-
-    @admin.action(description="Unwithdraw selected trainees", permissions=["run_playbook_fixes"])
-    def unwithdraw_selected(self, request, queryset):
-        return self._bulk(
-            request,
-            queryset,
-            plan=lambda t: services.trainee_unwithdraw_plan(trainee=t),
-            perform_one=lambda t, form: services.trainee_unwithdraw(
-                trainee=t, reason=form.cleaned_data["reason"], actor=request.user
-            ),
-            title="Unwithdraw trainees",
-            done="Withdrawal undone for {count} trainee(s).",
-            confirm_label="Unwithdraw",
-        )
-
-    @admin.action(description="Undo award of selected trainees", permissions=["run_playbook_fixes"])
-    def revert_award_selected(self, request, queryset):
-        return self._bulk(
-            request,
-            queryset,
-            plan=lambda t: services.trainee_revert_award_plan(trainee=t),
-            perform_one=lambda t, form: services.trainee_revert_award(
-                trainee=t, reason=form.cleaned_data["reason"], actor=request.user
-            ),
-            title="Undo awards",
-            done="Award undone for {count} trainee(s). Ask DQT to correct their records.",
-            confirm_label="Undo award",
-        )
-
-    @admin.action(
-        description="Change training route of selected trainees",
-        permissions=["run_playbook_fixes"],
-    )
-    def change_training_route_selected(self, request, queryset):
-        require_playbook_permission(request)
-        route = request.POST.get("route")
-        if not route:
-            # First step: choose the route; the plan needs it.
-            context = {
-                **self.admin_site.each_context(request),
-                "title": "Change training route",
-                "opts": self.model._meta,
-                "form": RouteChoiceForm(),
-                "queryset": queryset,
-                "action_name": request.POST.get("action"),
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-                "selected_ids": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
-                "select_across": request.POST.get("select_across", "0"),
-            }
-            return TemplateResponse(request, "admin/trainees/trainee/choose_route.html", context)
-
-        def perform_one(trainee, form):
-            services.trainee_change_training_route(
-                trainee=trainee, route=route, reason=form.cleaned_data["reason"], actor=request.user
-            )
-
-        return self._bulk(
-            request,
-            queryset,
-            plan=lambda t: services.trainee_change_training_route_plan(trainee=t, route=route),
-            perform_one=perform_one,
-            title=(
-                "Change training route to "
-                f"{dict(Trainee.TrainingRoute.choices).get(_int(route), route)}"
-            ),
-            done="Training route changed for {count} trainee(s). Nothing was sent to DQT.",
-            confirm_label="Change training route",
-            hidden={"route": route},
-        )
 
     # --- remove duplicates upload ---------------------------------------------------------
 
@@ -488,7 +195,7 @@ class TraineeAdmin(PlaybookFixesAdminMixin, AuditedAdmin):
                     reason=payload["reason"],
                     actor=request.user,
                 )
-            except TraineeError as error:
+            except Refusal as error:
                 self.message_user(request, str(error), messages.ERROR)
                 return HttpResponseRedirect(request.path)
             self.message_user(
@@ -515,7 +222,7 @@ class TraineeAdmin(PlaybookFixesAdminMixin, AuditedAdmin):
                 preview = services.trainees_remove_duplicates(
                     rows=rows, reason=form.cleaned_data["reason"], actor=request.user, dry_run=True
                 )
-            except TraineeError as error:
+            except Refusal as error:
                 form.add_error("csv_file", str(error))
             else:
                 discarded_ids = [d[0] for d in preview.discarded]
@@ -544,13 +251,6 @@ class TraineeAdmin(PlaybookFixesAdminMixin, AuditedAdmin):
         return TemplateResponse(request, "admin/trainees/trainee/remove_duplicates.html", context)
 
 
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return value
-
-
 @admin.register(WithdrawalReason)
 class WithdrawalReasonAdmin(admin.ModelAdmin):
     list_display = ["name"]
@@ -567,7 +267,7 @@ class WithdrawalReasonAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApplyApplication)
-class ApplyApplicationAdmin(PlaybookFixesAdminMixin, AuditedAdmin):
+class ApplyApplicationAdmin(FixesAdminMixin, AuditedAdmin):
     list_display = [
         "apply_id",
         "accredited_body_code",
@@ -620,7 +320,7 @@ class ApplyApplicationAdmin(PlaybookFixesAdminMixin, AuditedAdmin):
             applications = services.apply_applications_reimport_plan(
                 accredited_body_code=code, recruitment_cycle_year=year, state=state
             )
-        except TraineeError as error:
+        except Refusal as error:
             self.message_user(request, f"{error} Nothing was changed.", messages.ERROR)
             return None
         selected = queryset.count()

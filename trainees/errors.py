@@ -1,4 +1,7 @@
-class TraineeError(Exception):
+from regsupport.errors import Refusal
+
+
+class TraineeError(Refusal):
     """A trainee change was refused; the message is written for a support agent."""
 
 

@@ -135,6 +135,28 @@ class Trainee(AuditedModel):
             TrainingRoute.EARLY_YEARS_POSTGRAD,
         }
     )
+    # The course and funding sections of the record, named once: the console shows them
+    # together, a route change clears them, DQT holds some of the course ones.
+    COURSE_FIELDS = (
+        "course_uuid",
+        "course_education_phase",
+        "course_subject_one",
+        "course_subject_two",
+        "course_subject_three",
+        "course_min_age",
+        "course_max_age",
+        "itt_start_date",
+        "itt_end_date",
+        "study_mode",
+    )
+    FUNDING_AND_PLACEMENT_FIELDS = (
+        "training_initiative",
+        "applying_for_bursary",
+        "applying_for_scholarship",
+        "applying_for_grant",
+        "bursary_tier",
+        "placement_detail",
+    )
     COMPLETE_STATES = frozenset({State.RECOMMENDED_FOR_AWARD, State.WITHDRAWN, State.AWARDED})
     IN_TRAINING_STATES = frozenset(
         {State.SUBMITTED_FOR_TRN, State.TRN_RECEIVED, State.RECOMMENDED_FOR_AWARD}
@@ -224,7 +246,6 @@ class Trainee(AuditedModel):
 
     class Meta:
         ordering = ["-created_at"]
-        permissions = [("run_playbook_fixes", "Can run support playbook fixes")]
         indexes = [
             models.Index(fields=["trn"], name="trainees_trainee_trn"),
             models.Index(Upper("email"), name="trainees_trainee_email_upper"),

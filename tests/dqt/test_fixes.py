@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from dqt import jobs as dqt_jobs
 from dqt import services
+from dqt.errors import DqtFixError
 from dqt.models import TrnRequest
 from jobs import runner
 from jobs.models import Job
@@ -50,7 +51,7 @@ def test_fix_date_of_birth_refuses_the_same_date(dqt_on, superuser):
     trainee = TraineeFactory(with_trn=True)
     dqt_on.add_teacher_for(trainee, active=False)
     job = dead_update(dqt_on, trainee)
-    with pytest.raises(services.DqtFixError, match="TRN may be inactive"):
+    with pytest.raises(DqtFixError, match="TRN may be inactive"):
         services.dqt_fix_date_of_birth_and_retry(
             job=job, date_of_birth=trainee.date_of_birth, reason="x", actor=superuser
         )
@@ -83,7 +84,7 @@ def test_award_on_register_only_is_refused_for_other_jobs(dqt_on, superuser):
     trainee = TraineeFactory(with_trn=True)
     dqt_on.add_teacher_for(trainee, active=False)
     job = dead_update(dqt_on, trainee)
-    with pytest.raises(services.DqtFixError, match="does not apply"):
+    with pytest.raises(DqtFixError, match="does not apply"):
         services.dqt_award_on_register_only(
             job=job, awarded_on=timezone.localdate(), reason="x", actor=superuser
         )
@@ -123,10 +124,19 @@ def test_discard_race_condition_when_register_and_dqt_match(dqt_on, superuser):
     assert "Race condition" in job.discard_reason
 
 
+def test_discard_race_condition_is_refused_while_dqt_cannot_answer(dqt_on, superuser):
+    trainee, job = _awarded_with_dead_update(dqt_on)
+    dqt_on.state.add_fault(path="/v2/teachers/", status=503, count=None)
+    with pytest.raises(DqtFixError, match="DQT could not be asked to compare the records"):
+        services.dqt_discard_race_condition(job=job, reason="Race", actor=superuser)
+    job.refresh_from_db()
+    assert job.state == Job.State.DEAD
+
+
 def test_discard_race_condition_is_refused_when_they_differ(dqt_on, superuser):
     trainee, job = _awarded_with_dead_update(dqt_on)
     dqt_on.update_teacher_record(trainee.trn, lastName="Someone-Else")
-    with pytest.raises(services.DqtFixError, match="Last name"):
+    with pytest.raises(DqtFixError, match="Last name"):
         services.dqt_discard_race_condition(job=job, reason="Race", actor=superuser)
     job.refresh_from_db()
     assert job.state == Job.State.DEAD
@@ -160,7 +170,7 @@ def test_poll_again_restarts_the_same_job_with_a_new_deadline(dqt_on, superuser)
 
 def test_poll_again_refuses_a_date_in_the_past(dqt_on, superuser):
     _, poll = _timed_out_poll(dqt_on)
-    with pytest.raises(services.DqtFixError, match="after today"):
+    with pytest.raises(DqtFixError, match="after today"):
         services.dqt_poll_again(job=poll, until=timezone.localdate(), reason="x", actor=superuser)
 
 
@@ -230,7 +240,7 @@ def test_reregister_and_poll_replaces_a_dead_update_without_trn(dqt_on, superuse
 def test_fixes_refuse_a_job_that_is_not_dead(dqt_on, superuser):
     trainee = TraineeFactory(with_trn=True)
     job = dqt_jobs.update_trainee.enqueue(trainee=trainee, trainee_id=trainee.pk)
-    with pytest.raises(services.DqtFixError, match="not dead"):
+    with pytest.raises(DqtFixError, match="not dead"):
         services.dqt_poll_again(
             job=job, until=timezone.localdate() + timedelta(days=1), reason="x", actor=superuser
         )

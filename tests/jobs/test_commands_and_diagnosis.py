@@ -5,7 +5,7 @@ from django.urls import reverse
 from jobs import diagnosis
 from jobs.diagnosis import Diagnosis, DiagnosisAction
 from jobs.models import Job
-from tests.factories import JobFactory
+from tests.factories import JobFactory, StaffUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +42,14 @@ def test_the_command_needs_a_reason_to_change_jobs(superuser):
     JobFactory(dead=True)
     with pytest.raises(CommandError, match="--reason"):
         call_command("dead_jobs", "--retry", "--actor", "root")
+    assert Job.objects.filter(state="dead").count() == 1
+
+
+def test_the_command_changes_jobs_only_for_an_active_staff_actor():
+    StaffUserFactory(username="visitor", is_staff=False)
+    JobFactory(dead=True)
+    with pytest.raises(CommandError, match="No active staff user with username 'visitor'"):
+        call_command("dead_jobs", "--retry", "--actor", "visitor", "--reason", "x")
     assert Job.objects.filter(state="dead").count() == 1
 
 

@@ -214,7 +214,7 @@ def _action(client, providers, **extra):
     return client.post(
         "/admin/providers/provider/",
         {
-            "action": "copy_to_lead_partners",
+            "action": "convert_to_lead_partner_selected",
             "_selected_action": [p.pk for p in providers],
             **extra,
         },
@@ -250,6 +250,6 @@ def test_staff_without_the_playbook_permission_do_not_get_the_action(client, pro
     page = client.get("/admin/providers/provider/").content.decode()
     _action(client, [provider], confirm="yes", record_type="hei", reason="x")
 
-    assert "copy_to_lead_partners" not in page
+    assert "convert_to_lead_partner_selected" not in page
     provider.refresh_from_db()
     assert provider.accredited is True

@@ -1,5 +1,7 @@
 """The required reason: admin change forms, delete confirmations, and the shell helper."""
 
+from datetime import date
+
 import pytest
 
 from regsupport.audit import ReasonRequired
@@ -173,3 +175,14 @@ def test_the_trainee_page_shows_a_timeline_with_old_and_new_values(client, super
     assert "Old → New" in page
     assert "TRN received → Deferred" in page
     assert "root" in page
+
+
+def test_the_timeline_labels_a_field_as_its_verbose_name_says(client, superuser):
+    trainee = TraineeFactory(itt_start_date=date(2024, 9, 1))
+    trainee.itt_start_date = date(2024, 9, 2)
+    trainee.save_with_reason("Start date corrected by the provider", actor=superuser)
+    client.force_login(superuser)
+
+    page = client.get(f"/admin/trainees/trainee/{trainee.pk}/change/").content.decode()
+
+    assert "<strong>ITT start date</strong>: 1 Sep 2024 → 2 Sep 2024" in page

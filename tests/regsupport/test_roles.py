@@ -38,7 +38,7 @@ def test_support_agent_views_everything_and_changes_trainees_only():
         "trainees.view_applyapplication",
     } <= perms
     assert "trainees.change_trainee" in perms
-    assert "trainees.run_playbook_fixes" in perms
+    assert "regsupport.run_playbook_fixes" in perms
     assert "providers.change_provider" not in perms
     assert "trainees.delete_trainee" not in perms
     assert "regsupport.view_settings" not in perms

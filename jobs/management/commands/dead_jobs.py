@@ -8,15 +8,16 @@ manage.py dead_jobs --trainee 122803 --discard --actor alice --reason "Race with
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from jobs.errors import JobError
 from jobs.selectors import dead_job_summary, dead_jobs
+from regsupport.commands import PlaybookCommand
 
 
-class Command(BaseCommand):
+class Command(PlaybookCommand):
     help = "Count, retry or discard dead jobs matching a filter."
+    # Counting needs no reason; --retry and --discard do (checked below).
+    reason_required = False
 
     def add_arguments(self, parser):
         parser.add_argument("--type", dest="task_name", help="job type, e.g. dqt.update_trainee")
@@ -26,8 +27,6 @@ class Command(BaseCommand):
         action = parser.add_mutually_exclusive_group()
         action.add_argument("--retry", action="store_true")
         action.add_argument("--discard", action="store_true")
-        parser.add_argument("--actor", help="your console username (required to change jobs)")
-        parser.add_argument("--reason", help="why (required to change jobs)")
 
     def handle(self, *args, **options):
         jobs = dead_jobs(options["task_name"])
@@ -48,18 +47,12 @@ class Command(BaseCommand):
                 return
             self.stdout.write(f"{jobs.count()} dead jobs, {jobs.unique_trainees()} trainees")
             return
-        if not options["actor"] or not (options["reason"] or "").strip():
+        actor, reason = options["actor"], options["reason"]
+        if actor is None or not (reason or "").strip():
             raise CommandError("Give --actor (your username) and --reason to change jobs.")
-        try:
-            actor = get_user_model().objects.get(username=options["actor"])
-        except get_user_model().DoesNotExist:
-            raise CommandError(f"No console user called {options['actor']!r}.") from None
-        try:
-            if options["retry"]:
-                count = jobs.retry(actor=actor, reason=options["reason"])
-                self.stdout.write(f"{count} jobs will be retried, oldest first.")
-            else:
-                count = jobs.discard(actor=actor, reason=options["reason"])
-                self.stdout.write(f"{count} jobs discarded.")
-        except JobError as error:
-            raise CommandError(str(error)) from None
+        if options["retry"]:
+            count = jobs.retry(actor=actor, reason=reason)
+            self.stdout.write(f"{count} jobs will be retried, oldest first.")
+        else:
+            count = jobs.discard(actor=actor, reason=reason)
+            self.stdout.write(f"{count} jobs discarded.")

@@ -2,14 +2,13 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from regsupport.commands import add_reason_and_actor_arguments, resolve_actor
-from trainees.errors import TraineeError
+from regsupport.commands import PlaybookCommand
 from trainees.services import parse_duplicates_csv, trainees_remove_duplicates
 
 
-class Command(BaseCommand):
+class Command(PlaybookCommand):
     help = (
         "Keep each trainee listed in a CSV (header trainee_id,email; id,email accepted) and "
         "soft-delete every other kept trainee with the same email. The whole file is checked "
@@ -21,10 +20,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Print what would be removed; change nothing."
         )
-        add_reason_and_actor_arguments(parser)
 
     def handle(self, *args, csv_path, dry_run, reason, actor, **options):
-        actor = resolve_actor(actor)
         path = Path(csv_path)
         if not path.is_file():
             raise CommandError(f"No such file: {csv_path}")
@@ -32,13 +29,9 @@ class Command(BaseCommand):
             text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
             raise CommandError(f"{csv_path} is not UTF-8 text.") from None
-        try:
-            rows = parse_duplicates_csv(text)
-            result = trainees_remove_duplicates(
-                rows=rows, reason=reason, actor=actor, dry_run=dry_run
-            )
-        except TraineeError as error:
-            raise CommandError(str(error)) from None
+        result = trainees_remove_duplicates(
+            rows=parse_duplicates_csv(text), reason=reason, actor=actor, dry_run=dry_run
+        )
         if dry_run:
             self.stdout.write("Dry run: nothing was changed.")
         for message in result.messages:

@@ -1,0 +1,179 @@
+"""The playbook's fixes for dead DQT jobs as the console offers them: one class per fix,
+each over its service in ``dqt.services`` (``regsupport.fixes.Fix`` says what each
+attribute is). A dead job's diagnosis (``dqt/diagnosis.py``) decides which of them it
+offers, so they are not buttons of their own; their pages are mounted by ``DqtConfig``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from jobs.models import Job
+from regsupport.fixes import Fix, register
+from trainees.models import Trainee
+
+from . import services
+from .errors import DqtError
+from .lookups import retrieve_teacher
+
+
+def _date(label: str) -> forms.DateField:
+    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class DateOfBirthForm(forms.Form):
+    date_of_birth = _date("Date of birth to hold on Register")
+
+
+class AwardDateForm(forms.Form):
+    awarded_on = _date("Award date (DQT's QTS/EYTS date)")
+
+
+class DeadlineForm(forms.Form):
+    until = _date("Poll until")
+
+
+def _dqt_record(trainee: Trainee | None) -> dict[str, Any]:
+    """DQT's record to start the form from; empty when DQT cannot say (the page still opens)."""
+    if trainee is None:
+        return {}
+    try:
+        return retrieve_teacher(trainee)
+    except DqtError:
+        return {}
+
+
+class DqtFix(Fix):
+    model = Job
+    button = False
+
+    def page_intro(self, obj: Job, **params: Any) -> str:
+        trainee = obj.trainee
+        return f"{obj} for {trainee.full_name if trainee is not None else 'no trainee'}."
+
+
+@register
+class FixDateOfBirth(DqtFix):
+    name = "fix_date_of_birth"
+    label = "Fix date of birth and retry"
+    title = "Fix the date of birth and retry"
+    permissions = ("jobs.retry_job", "trainees.change_trainee")
+    changes = (
+        "Register's date of birth becomes the one below (not sent to DQT: DQT matches on it).",
+        "The job runs again.",
+    )
+    form = DateOfBirthForm
+
+    def initial(self, obj: Job) -> dict[str, Any]:
+        if obj.trainee is None:
+            return {}
+        record = _dqt_record(obj.trainee)
+        return {"date_of_birth": record.get("dateOfBirth") or obj.trainee.date_of_birth}
+
+    def apply(self, obj: Job, *, reason: str, actor: Any, **params: Any) -> Job:
+        return services.dqt_fix_date_of_birth_and_retry(
+            job=obj, date_of_birth=params["date_of_birth"], reason=reason, actor=actor
+        )
+
+    def done(self, result: Job, **params: Any) -> str:
+        return "Date of birth updated; the job will run again."
+
+
+@register
+class AwardOnRegister(DqtFix):
+    name = "award_on_register"
+    label = "Award on Register only"
+    title = "Award on Register only"
+    permissions = ("jobs.discard_job", "regsupport.run_playbook_fixes")
+    changes = (
+        "The trainee is awarded on Register with the date below.",
+        "Nothing is sent to DQT, which already holds the award.",
+        "The failed award job is discarded with your reason.",
+    )
+    notes = (
+        "Only do this when DQT's details match Register's; if in doubt, check with the provider.",
+    )
+    form = AwardDateForm
+
+    def initial(self, obj: Job) -> dict[str, Any]:
+        trainee = obj.trainee
+        if trainee is None:
+            return {}
+        award_field = "eytsDate" if trainee.is_early_years else "qtsDate"
+        recommended = trainee.recommended_for_award_at
+        fallback = timezone.localdate(recommended) if recommended else None
+        return {"awarded_on": _dqt_record(trainee).get(award_field) or fallback}
+
+    def apply(self, obj: Job, *, reason: str, actor: Any, **params: Any) -> Trainee:
+        return services.dqt_award_on_register_only(
+            job=obj, awarded_on=params["awarded_on"], reason=reason, actor=actor
+        )
+
+    def done(self, result: Trainee, **params: Any) -> str:
+        return f"{result.full_name} awarded on Register; the award job was discarded."
+
+
+@register
+class DiscardRace(DqtFix):
+    name = "discard_race"
+    label = "Discard (race condition)"
+    title = "Discard the update (race condition)"
+    permissions = ("jobs.discard_job",)
+    changes = (
+        "Register and DQT are compared once more; if they match, the failed update is "
+        "discarded with your reason.",
+    )
+
+    def apply(self, obj: Job, *, reason: str, actor: Any, **params: Any) -> Job:
+        return services.dqt_discard_race_condition(job=obj, reason=reason, actor=actor)
+
+    def done(self, result: Job, **params: Any) -> str:
+        return "Register and DQT match: the update was discarded as a race condition."
+
+
+class PollFix(DqtFix):
+    permissions = ("jobs.retry_job",)
+    form = DeadlineForm
+
+    def initial(self, obj: Job) -> dict[str, Any]:
+        return {"until": services.default_new_deadline()}
+
+
+@register
+class PollAgain(PollFix):
+    name = "poll_again"
+    label = "Poll again"
+    title = "Poll DQT for the TRN again"
+    changes = (
+        "DQT is asked for the TRN every hour until the date below.",
+        "An update that failed for want of a TRN is replaced by one sent when the TRN arrives.",
+    )
+
+    def apply(self, obj: Job, *, reason: str, actor: Any, **params: Any) -> Job:
+        return services.dqt_poll_again(job=obj, until=params["until"], reason=reason, actor=actor)
+
+    def done(self, result: Job, **params: Any) -> str:
+        return f"Polling DQT for the TRN until {params['until']:%-d %b %Y}."
+
+
+@register
+class Reregister(PollFix):
+    name = "reregister"
+    label = "Re-register and poll"
+    title = "Re-register with DQT and poll"
+    changes = (
+        "The trainee is registered with DQT again (the same TRN request id).",
+        "DQT is then polled for the TRN until the date below, and the update is sent once it "
+        "arrives.",
+        "The failed update job is discarded with your reason.",
+    )
+
+    def apply(self, obj: Job, *, reason: str, actor: Any, **params: Any) -> Job:
+        return services.dqt_reregister_and_poll(
+            job=obj, until=params["until"], reason=reason, actor=actor
+        )
+
+    def done(self, result: Job, **params: Any) -> str:
+        return f"Registering with DQT again; polling until {params['until']:%-d %b %Y}."
