@@ -116,7 +116,7 @@ def fix_page(model_admin, request: HttpRequest, object_id: str, fix: Fix) -> Htt
             title=fix.page_title(obj, **params),
             intro=fix.page_intro(obj, **params),
             changes=plan.lines(),
-            warnings=plan.notes + plan.own_notes,
+            warnings=plan.own_notes + plan.notes,
             confirm_label=fix.confirm_label or fix.label,
         ),
         perform=perform,

@@ -42,10 +42,7 @@ class Unwithdraw(Fix):
 
 class RouteChoiceForm(forms.Form):
     route = forms.TypedChoiceField(
-        label="New training route",
-        choices=Trainee.TrainingRoute.choices,
-        coerce=int,
-        help_text="The next page lists every field the change clears.",
+        label="New training route", choices=Trainee.TrainingRoute.choices, coerce=int
     )
 
 

@@ -17,6 +17,7 @@ from jobs.services import (
     remove_dead_duplicates,
     sweep,
 )
+from regsupport.errors import Refusal
 from tests.factories import JobFactory, TraineeFactory
 
 from .worker import broker_length, flush_broker
@@ -37,6 +38,14 @@ def test_discarding_a_job_twice_is_refused_with_a_message(superuser):
     job_discard(job=job, actor=superuser, reason="Duplicate record")
     with pytest.raises(JobError, match="already discarded"):
         job_discard(job=job, actor=superuser, reason="again")
+
+
+def test_discarding_without_a_reason_is_refused_like_any_other_refusal(superuser):
+    job = JobFactory(dead=True)
+    with pytest.raises(Refusal, match="Give a reason"):
+        job_discard(job=job, actor=superuser, reason="  ")
+    job.refresh_from_db()
+    assert job.state == Job.State.DEAD
 
 
 def test_a_discard_keeps_the_job_with_the_reason_and_actor_in_its_history(superuser):

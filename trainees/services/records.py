@@ -4,6 +4,7 @@ sends its DQT job through ``trainee_changed``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,15 @@ from ..models import Trainee, WithdrawalReason
 from .base import change_trainee, refuse_discarded, save_and_announce, snapshot
 
 
-def _transition(*, trainee: Trainee, event: str, reason: str, actor: Any) -> Trainee:
+def _transition(
+    *,
+    trainee: Trainee,
+    event: str,
+    reason: str,
+    actor: Any,
+    change: Callable[[Trainee], set[str] | None] | None = None,
+) -> Trainee:
+    """The transition named ``event`` (or ``change``, when it does more), sent to DQT."""
     return change_trainee(
         trainee=trainee,
         event=event,
@@ -24,7 +33,7 @@ def _transition(*, trainee: Trainee, event: str, reason: str, actor: Any) -> Tra
         actor=actor,
         send_to_dqt=True,
         check=refuse_discarded,
-        change=lambda t: getattr(t, event)(),
+        change=change or (lambda t: getattr(t, event)()),
     )
 
 
@@ -65,14 +74,8 @@ def trainee_withdraw(
             trainee.withdrawal_reasons.set(found)
         return {"withdrawal_reasons"} if found else set()
 
-    return change_trainee(
-        trainee=trainee,
-        event="withdraw",
-        reason=reason,
-        actor=actor,
-        send_to_dqt=True,
-        check=refuse_discarded,
-        change=withdraw,
+    return _transition(
+        trainee=trainee, event="withdraw", reason=reason, actor=actor, change=withdraw
     )
 
 
