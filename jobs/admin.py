@@ -4,15 +4,12 @@ messages."""
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
-from html import escape
-from typing import Any, NamedTuple
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.templatetags import admin_list
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
@@ -22,28 +19,18 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
-from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
 
 from providers.models import Provider
 from regsupport.admin_site import ConsoleTool, console_site
 from regsupport.admin_tools import AuditedAdmin, Confirmation, confirm_action
 from trainees.models import Trainee
 
-from . import registry, services, views
+from . import columns, registry, services, views
 from .diagnosis import diagnose
 from .models import DeadJob, Job
 from .selectors import distinct_dead_values
-
-
-@functools.lru_cache(maxsize=4096)
-def _date_text(value: date, language: str) -> str:
-    """A date as the admin shows it (``date_format``, which costs ~50 µs a call), cached:
-    the list shows 100 dates of birth a page."""
-    return date_format(value)
 
 
 class DeferredJoinPaginator(Paginator):
@@ -75,62 +62,6 @@ class DeferredJoinPaginator(Paginator):
         )
 
 
-class DeadJobRow(NamedTuple):
-    """A dead job as the list shows it, with its trainee's and provider's columns: plain
-    values, not three model instances per row (building those cost about 5 ms a page).
-    It has what the list's diagnosis reads (``diagnose(job, detailed=False)`` answers from
-    the job's error columns)."""
-
-    pk: int
-    task_name: str
-    trainee_id: int | None
-    created_at: datetime
-    error_status: int | None
-    error_code: int | None
-    error_title: str
-    error_fields: dict | None
-    error_message: str
-    trn: str | None
-    first_names: str | None
-    middle_names: str | None
-    last_name: str | None
-    date_of_birth: date | None
-    trainee_state: int | None
-    provider_name: str | None
-
-    @property
-    def type_label(self) -> str:
-        return registry.label_for(self.task_name)
-
-    @property
-    def full_name(self) -> str:
-        return " ".join(p for p in (self.first_names, self.middle_names, self.last_name) if p)
-
-
-DEAD_ROW_COLUMNS = (
-    "pk",
-    "task_name",
-    "trainee_id",
-    "created_at",
-    "error_status",
-    "error_code",
-    "error_title",
-    "error_fields",
-    "error_message",
-    "trainee__trn",
-    "trainee__first_names",
-    "trainee__middle_names",
-    "trainee__last_name",
-    "trainee__date_of_birth",
-    "trainee__state",
-    "trainee__provider__name",
-)
-
-
-def dead_rows(jobs: QuerySet[Any]) -> list[DeadJobRow]:
-    return [DeadJobRow(*values) for values in jobs.values_list(*DEAD_ROW_COLUMNS)]
-
-
 class DeadJobChangeList(ChangeList):
     """The dead-jobs list: its rows are ``DeadJobRow``s on every page, the first included
     (a list that fits on one page is not paged by the admin, it keeps the queryset)."""
@@ -138,14 +69,16 @@ class DeadJobChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
         if isinstance(self.result_list, QuerySet):
-            self.result_list = dead_rows(self.result_list)
+            self.result_list = columns.dead_rows(self.result_list)
 
 
 class DeadJobPaginator(DeferredJoinPaginator):
     """The dead-jobs list's pages, as ``DeadJobRow``s."""
 
     def load_rows(self, ids: list[int]) -> Iterable[Any]:
-        return dead_rows(self.object_list.model._default_manager.filter(pk__in=ids))
+        # page() puts the rows in the ids' order, so the query needs none.
+        jobs = self.object_list.model._default_manager.filter(pk__in=ids).order_by()
+        return columns.dead_rows(jobs)
 
 
 class JobTypeFilter(admin.SimpleListFilter):
@@ -243,6 +176,10 @@ class JobPageMixin(AuditedAdmin):
 
     def has_discard_permission(self, request):
         return request.user.has_perm("jobs.discard_job")
+
+    @admin.display(description="job type", ordering="task_name")
+    def job_type(self, job):
+        return job.type_label
 
     @admin.display(description="trainee", ordering="trainee_id")
     def trainee_link(self, job):
@@ -385,20 +322,9 @@ class JobPageMixin(AuditedAdmin):
 
 @admin.register(DeadJob)
 class DeadJobAdmin(JobPageMixin, AuditedAdmin):
-    list_display = [
-        "job_type",
-        "trainee_link",
-        "trn",
-        "name",
-        "date_of_birth",
-        "trainee_state",
-        "provider",
-        "error_status",
-        "error_code",
-        "error_title",
-        "days_waiting_display",
-    ]
-    list_display_links = ["job_type"]
+    # Each column's header and sort key come from its declaration; sortable_by is left
+    # unset, so a column sorts exactly when it declares an ordering.
+    list_display = columns.LIST_COLUMNS
     list_filter = [
         JobTypeFilter,
         ErrorStatusFilter,
@@ -412,7 +338,6 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
     show_full_result_count = False
     paginator = DeadJobPaginator
     ordering = ["created_at", "id"]
-    sortable_by = ["days_waiting_display", "trainee_link", "trn"]
     actions = ["retry_selected", "discard_selected"]
     change_list_template = "admin/jobs/deadjob_change_list.html"
     readonly_fields = [
@@ -465,34 +390,6 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
             return queryset.filter(trainee_id__in=trainee_ids), False
         return queryset.filter(error_message__icontains=term), False
 
-    @admin.display(description="job type", ordering="task_name")
-    def job_type(self, job):
-        return job.type_label
-
-    @admin.display(description="TRN", ordering="trainee__trn")
-    def trn(self, job):
-        return job.trainee.trn if job.trainee else ""
-
-    @admin.display(description="name")
-    def name(self, job):
-        return job.trainee.full_name if job.trainee else ""
-
-    @admin.display(description="date of birth")
-    def date_of_birth(self, job):
-        return job.trainee.date_of_birth if job.trainee else None
-
-    @admin.display(description="state")
-    def trainee_state(self, job):
-        return job.trainee.get_state_display() if job.trainee else ""
-
-    @admin.display(description="provider")
-    def provider(self, job):
-        return job.trainee.provider.name if job.trainee else ""
-
-    @admin.display(description="days waiting", ordering="created_at")
-    def days_waiting_display(self, job):
-        return job.days_waiting
-
     def changelist_view(self, request, extra_context=None):
         extra_context = dict(extra_context or {})
         query = request.GET.copy()
@@ -506,74 +403,8 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
         if context and "cl" in context:
             changelist = context["cl"]
             context["dead_headers"] = list(admin_list.result_headers(changelist))
-            context["dead_rows"] = self.rows_html(changelist.result_list)
+            context["dead_rows"] = columns.rows_html(changelist.result_list)
         return response
-
-    def rows_html(self, jobs) -> str:
-        """The list's rows in one pass. Django's generic row rendering (a template node and
-        a field lookup per cell) costs more than all the page's SQL; so did ``format_html``
-        per cell (its lazy wrappers), so cells are escaped with the standard library."""
-        info = self.opts.app_label, self.opts.model_name
-        change_url = reverse("admin:{}_{}_change".format(*info), args=[0]).replace("/0/", "/{}/")
-        trainee_url = reverse("admin:trainees_trainee_change", args=[0]).replace("/0/", "/{}/")
-        today = timezone.localdate()
-        zone = timezone.get_current_timezone()
-        state_labels = {
-            value: str(label) for value, label in Trainee._meta.get_field("state").flatchoices
-        }
-        checkbox = (
-            f'<td class="action-checkbox"><input type="checkbox" '
-            f'name="{escape(ACTION_CHECKBOX_NAME)}" value="{{}}" class="action-select" '
-            'aria-label="Select this job"></td>'
-        )
-        rows = []
-        for job in jobs:
-            diagnosis = diagnose(job, detailed=False)
-            title = job.error_title or ""
-            error_title = escape(title or "—")
-            if diagnosis and not (
-                diagnosis.title in title or title and diagnosis.title.startswith(title)
-            ):
-                # The diagnosis names the problem in support's words; it shares the error's
-                # cell so the list keeps every column in view.
-                error_title += f'<div class="diagnosis-title">{escape(diagnosis.title)}</div>'
-            if job.trainee_id is not None:
-                trainee_cell = (
-                    f'<a href="{escape(trainee_url.format(job.trainee_id))}">{job.trainee_id}</a>'
-                )
-                values = [
-                    escape(job.trn or ""),
-                    escape(job.full_name),
-                    escape(_date_text(job.date_of_birth, get_language()))
-                    if job.date_of_birth
-                    else "—",
-                    escape(state_labels.get(job.trainee_state, str(job.trainee_state))),
-                    escape(job.provider_name or ""),
-                ]
-            else:
-                trainee_cell = "—"
-                values = ["", "", "—", "", ""]
-            status = job.error_status if job.error_status is not None else "—"
-            code = job.error_code if job.error_code is not None else "—"
-            days = (today - job.created_at.astimezone(zone).date()).days
-            rows.append(
-                "<tr>"
-                + checkbox.format(job.pk)
-                + f'<th class="field-job_type"><a href="{escape(change_url.format(job.pk))}">'
-                f"{escape(job.type_label)}</a></th>"
-                f'<td class="field-trainee_link">{trainee_cell}</td>'
-                f'<td class="field-trn">{values[0]}</td>'
-                f'<td class="field-name">{values[1]}</td>'
-                f'<td class="field-date_of_birth">{values[2]}</td>'
-                f'<td class="field-trainee_state">{values[3]}</td>'
-                f'<td class="field-provider">{values[4]}</td>'
-                f'<td class="field-error_status">{status}</td>'
-                f'<td class="field-error_code">{code}</td>'
-                f'<td class="field-error_title">{error_title}</td>'
-                f'<td class="field-days_waiting_display">{days}</td>'
-                "</tr>"
-            )
-        return mark_safe("".join(rows))  # noqa: S308 - every value above is escaped
 
     def get_urls(self):
         return [
@@ -675,10 +506,6 @@ class JobAdmin(JobPageMixin, AuditedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-    @admin.display(description="job type", ordering="task_name")
-    def job_type(self, job):
-        return job.type_label
 
 
 console_site().register_tool(
