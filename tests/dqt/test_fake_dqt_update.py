@@ -90,6 +90,15 @@ def test_an_empty_programme_start_date_has_dqts_message(fake_dqt):
     }
 
 
+def test_the_teacher_degree_apprenticeship_has_no_programme_type(fake_dqt):
+    answer = update(fake_dqt, update_body({"programmeType": None}))
+    assert errors(answer) == {
+        "initialTeacherTraining.programmeType": [
+            "'Initial Teacher Training Programme Type' must not be empty."
+        ]
+    }
+
+
 def test_a_missing_birth_date_is_refused_under_birth_date(fake_dqt):
     answer = update(fake_dqt, update_body(), birth_date=None)
     assert errors(answer) == {"birthDate": ["Birthdate is required."]}
