@@ -35,9 +35,12 @@ def mirror_register_trainees(state: FakeDqtState) -> int:
 
 
 def dqt_record_for(trainee: Trainee) -> dict:
+    """DQT's record as the TRN request made it, moved on to the trainee's state. The QTS
+    registration follows (dqt.fake.dataverse.default_registrations): without a status once
+    withdrawn, qualified once awarded."""
     record = teacher_from_trn_request(payloads.trn_request(trainee), trn=trainee.trn)
-    # DQT keeps the date of birth it was registered with: Register never sends a changed one
-    # (DQT matches teachers by it), so a later correction on Register is not on DQT.
+    # The date of birth DQT was registered with: a later correction on Register reaches DQT
+    # only with an update DQT accepts, and the demo's date-of-birth cases need DQT's old one.
     first = trainee.history.order_by("history_date", "history_id").values("date_of_birth").first()
     if first and first["date_of_birth"]:
         record["dateOfBirth"] = first["date_of_birth"].isoformat()
@@ -46,8 +49,6 @@ def dqt_record_for(trainee: Trainee) -> dict:
     if result == "InTraining" and trainee.training_route == Trainee.TrainingRoute.ASSESSMENT_ONLY:
         result = "UnderAssessment"
     row["result"] = result
-    if result == "Withdrawn":
-        record["qtsRegistrations"] = 0
     if result == "Pass" and trainee.awarded_at:
         award_field = "eytsDate" if trainee.is_early_years else "qtsDate"
         record[award_field] = timezone.localdate(trainee.awarded_at).isoformat()

@@ -18,14 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .state import Answer, Call, FakeDqtState, teacher_from_trn_request
+from .aspnet import SECURITY_HEADERS, Answer, dotnet_json
+from .state import Call, FakeDqtState, teacher_from_trn_request
 
 ApiRoute = tuple[str, re.Pattern[str], Callable[..., Answer]]
-
-
-def _json(data: Any) -> bytes:
-    # Compact, as ASP.NET writes it: `"errorCode":10005` is what old console regexes matched.
-    return json.dumps(data, separators=(",", ":")).encode()
 
 
 class FakeDqtHandler(BaseHTTPRequestHandler):
@@ -77,7 +73,12 @@ class FakeDqtHandler(BaseHTTPRequestHandler):
         if fault is not None:
             if fault.kind == "error":
                 call.status = fault.status
-                self._send_raw(fault.status, fault.body.encode(), "application/problem+json")
+                self._send_raw(
+                    fault.status,
+                    fault.body.encode(),
+                    "application/problem+json",
+                    SECURITY_HEADERS,
+                )
                 return
             # Slow or hanging DQT; a reset or shutdown wakes the request and drops it.
             wake = state.wake
@@ -86,7 +87,7 @@ class FakeDqtHandler(BaseHTTPRequestHandler):
                 return
         answer = self._api(method, path, query, body)
         call.status = answer.status
-        self._send(answer)
+        self._send(answer, api=True)
 
     def _api(self, method: str, path: str, query: dict[str, str], body: Any) -> Answer:
         state = self.server.state
@@ -119,17 +120,28 @@ class FakeDqtHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _send(self, answer: Answer) -> None:
+    def _send(self, answer: Answer, *, api: bool = False) -> None:
+        """DQT's answers as ASP.NET writes them; the control API's as plain JSON."""
+        headers = SECURITY_HEADERS if api and answer.status != 401 else ()
         if answer.body is None:
-            self._send_raw(answer.status, b"", None)
+            self._send_raw(answer.status, b"", None, headers)
             return
         content_type = "application/problem+json" if answer.problem else "application/json"
-        self._send_raw(answer.status, _json(answer.body), f"{content_type}; charset=utf-8")
+        payload = dotnet_json(answer.body) if api else json.dumps(answer.body).encode()
+        self._send_raw(answer.status, payload, f"{content_type}; charset=utf-8", headers)
 
-    def _send_raw(self, status: int, payload: bytes, content_type: str | None) -> None:
+    def _send_raw(
+        self,
+        status: int,
+        payload: bytes,
+        content_type: str | None,
+        headers: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         self.send_response(status)
         if content_type and payload:
             self.send_header("Content-Type", content_type)
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         if payload:
@@ -275,8 +287,9 @@ class FakeDqt:
         return self.state.configure(**changes)
 
     def add_teacher(self, **record) -> dict:
-        """A teacher DQT already holds. Unset fields default sensibly (active, one QTS
-        registration, no award); ``initialTeacherTraining`` rows take ``providerUkprn`` etc."""
+        """A teacher DQT already holds. Unset fields default sensibly (active, the QTS
+        registration its TRN request would have made, no award, PII updates not allowed);
+        ``initialTeacherTraining`` rows take ``providerUkprn`` etc."""
         return self.state.put_teacher(record)
 
     def add_teacher_for(self, trainee, **overrides) -> dict:

@@ -1,8 +1,10 @@
-"""The fake DQT's memory and rules: teachers, TRN requests, faults, and DQT's answers.
+"""The fake DQT's memory and its endpoints: teachers, TRN requests, faults, and DQT's answers.
 
 No HTTP here: :mod:`dqt.fake.server` turns requests into calls on :class:`FakeDqtState` and
-its :class:`Answer` back into responses. Every rule cites what we know of DQT in
-``dqt/fake/README.md``.
+its :class:`Answer` back into responses. The endpoints follow DQT's controllers and handlers
+(teaching-record-system ``src/TeachingRecordSystem.Api/V2/``): validation
+(:mod:`dqt.fake.validators`), the teacher lookup, then DQT's record rules
+(:mod:`dqt.fake.dataverse`). ``dqt/fake/README.md`` names the real source of every rule.
 """
 
 from __future__ import annotations
@@ -14,95 +16,35 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from dqt.reference_data import degree_institution_ukprns
 from dqt.subjects import KNOWN_CODES
 
-DEFAULT_API_KEYS = ("test-dqt-key", "dev-dqt-key")
-
-PROGRAMME_TYPES = frozenset(
-    """Apprenticeship AssessmentOnlyRoute Core CoreFlexible EYITTAssessmentOnly
-    EYITTGraduateEmploymentBased EYITTGraduateEntry EYITTSchoolDirectEarlyYears
-    EYITTUndergraduate FutureTeachingScholars GraduateTeacherProgramme HEI
-    LicensedTeacherProgramme OverseasTrainedTeacherProgramme RegisteredTeacherProgramme
-    SchoolDirectTrainingProgramme SchoolDirectTrainingProgrammeSalaried
-    SchoolDirectTrainingProgrammeSelfFunded TeachFirstProgramme TeachFirstProgrammeCC
-    UndergraduateOptIn ProviderLedPostgrad ProviderLedUndergrad
-    InternationalQualifiedTeacherStatus HighPotentialITT
-    PrimaryAndSecondaryUndergraduateFeeFunded PrimaryAndSecondaryPostgraduateFeeFunded""".split()
+from . import dataverse
+from . import validators as rules
+from .aspnet import Answer, domain_error, not_found, validation_error
+from .dataverse import (
+    COUNTRY_NOT_FOUND,
+    HUSID_TAKEN,
+    MULTIPLE_TEACHERS,
+    ORGANISATION_NOT_FOUND,
+    SUBJECT_NOT_FOUND,
+    TEACHER_NOT_FOUND,
 )
-EARLY_YEARS_PROGRAMME_TYPES = frozenset(p for p in PROGRAMME_TYPES if p.startswith("EYITT"))
-GENDER_CODES = frozenset({"Male", "Female", "Other", "NotProvided", "NotAvailable"})
-UPDATE_OUTCOMES = frozenset({"InTraining", "UnderAssessment", "Deferred"})
-ITT_OUTCOMES = frozenset({"Pass", "Fail", "Withdrawn", "Deferred", "DeferredForSkillsTests"})
+from .validators import ITT, ci_get, enum_value, parse_date
 
-# Error registry titles, verbatim (dqt-api.md §2).
-TEACHER_NOT_FOUND = (10001, "Teacher with specified TRN not found")
-MULTIPLE_TEACHERS = (10002, "Multiple teachers found")
-ALREADY_HAS_QTS = (10003, "Teacher already has QTS/EYTS date")
-MULTIPLE_INCOMPLETE_ITT = (10004, "Teacher has multiple incomplete ITT records")
-NO_INCOMPLETE_ITT = (10005, "Teacher has no incomplete ITT record")
-NO_QTS_RECORD = (10006, "Teacher has no QTS record")
-MULTIPLE_QTS_RECORDS = (10007, "Teacher has multiple QTS records")
-ORGANISATION_NOT_FOUND = "Organisation not found"
-SUBJECT_NOT_FOUND = "Subject not found"
-PROGRAMME_TYPE_CANNOT_CHANGE = "ProgrammeType cannot be changed"
-IN_TRAINING_NOT_FOR_AO = "InTraining not permitted for AssessmentOnlyRoute programme types."
-UNDER_ASSESSMENT_ONLY_AO = "UnderAssessment only permitted for AssessmentOnlyRoute programme types."
-CANNOT_UNWITHDRAW_TO_DEFERRED = "Result cannot be unwithdrawn to deferred"
-CANNOT_CHANGE_FAIL = "Unable to change Failed Result."
-
-REQUEST_ID = re.compile(r"^[A-Za-z0-9_\-]{1,100}$")
+DEFAULT_API_KEYS = ("test-dqt-key", "dev-dqt-key")
 TRN = re.compile(r"^\d{7}$")
-VALIDATION_TYPE = "https://tools.ietf.org/html/rfc7231#section-6.5.1"
+# DQT's country table is not in its source: the fake knows every 2- or 3-letter upper-case
+# code (our assumption), so "Country not found" needs a code of another shape.
+COUNTRY_CODE = re.compile(r"^[A-Z]{2,3}$")
 
 
-@dataclass
-class Answer:
-    status: int
-    body: dict[str, Any] | None = None
-    problem: bool = False
-
-
-def domain_error(status: int, error: tuple[int, str]) -> Answer:
-    code, title = error
-    return Answer(status, {"title": title, "status": status, "errorCode": code}, problem=True)
-
-
-def validation_error(errors: dict[str, list[str]]) -> Answer:
-    return Answer(
-        400,
-        {
-            "type": VALIDATION_TYPE,
-            "title": "One or more validation errors occurred.",
-            "status": 400,
-            "traceId": f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-00",
-            "errors": errors,
-        },
-        problem=True,
-    )
-
-
-def ci_get(mapping: dict[str, Any] | None, name: str, default: Any = None) -> Any:
-    """DQT binds JSON properties and query names case-insensitively (``slugid`` = ``slugId``)."""
-    if not isinstance(mapping, dict):
-        return default
-    lowered = name.lower()
-    for key, value in mapping.items():
-        if key.lower() == lowered:
-            return value
-    return default
-
-
-def _parse_date(value: Any) -> date | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
+def today() -> date:
+    """DQT's clock: ``IClock.Today`` is the UTC date."""
+    return datetime.now(UTC).date()
 
 
 @dataclass
@@ -244,15 +186,17 @@ class FakeDqtState:
             for key, value in record.items():
                 if key == "initialTeacherTraining":
                     teacher[key] = [self._itt_row(row) for row in value]
+                elif key == "qtsRegistrations" and value is not None:
+                    teacher[key] = [dataverse.registration_from(reg) for reg in value]
                 elif key != "trn":
                     teacher[key] = value
             self.teachers[trn] = teacher
-            return copy.deepcopy(teacher)
+            return self._shown(teacher)
 
     def teacher(self, trn: str) -> dict[str, Any] | None:
         with self.lock:
             found = self.teachers.get(trn)
-            return copy.deepcopy(found) if found else None
+            return self._shown(found) if found else None
 
     def complete_trn_request(self, request_id: str, api_key: str | None = None) -> dict | None:
         """Assign the TRN now, whatever the delay (e.g. a support agent's manual review)."""
@@ -281,16 +225,20 @@ class FakeDqtState:
         return key if key in self.config.api_keys else None
 
     def put_trn_request(self, api_key: str, request_id: str, body: Any) -> Answer:
-        if not REQUEST_ID.match(request_id):
-            return validation_error(
-                {"requestId": ["Request ID can only contain letters, numbers, _ and -."]}
-            )
+        """TrnRequestsController + GetOrCreateTrnRequestHandler: validation first (a repeat
+        with a bad body is refused too), then the existing request (200), else reference data
+        and a new teacher (201)."""
+        errors = rules.binding_errors(body, rules.CREATE_TYPES, rules.CREATE_NOT_NULLABLE)
+        errors = errors or rules.trn_request(request_id, body, today())
+        if errors:
+            return validation_error(errors)
+        slug = ci_get(body, "slugId")
         with self.lock:
             existing = self.trn_requests.get((api_key, request_id))
             if existing:
                 self._maybe_assign_trn(existing)
-                return Answer(200, self._trn_request_info(existing))
-            errors = self._validate_trn_request(body)
+                return Answer(200, self._trn_request_info(existing, slug=slug))
+            errors = self._reference_errors(body)
             if errors:
                 return validation_error(errors)
             delay = self.config.trn_delay_seconds
@@ -298,143 +246,78 @@ class FakeDqtState:
                 "requestId": request_id,
                 "apiKey": api_key,
                 "body": body,
-                "slugId": ci_get(body, "slugId"),
+                "slugId": slug,
                 "trn": None,
                 "dueAt": None if delay is None else time.monotonic() + delay,
             }
             self.trn_requests[(api_key, request_id)] = request
             self._maybe_assign_trn(request)
-            return Answer(201, self._trn_request_info(request))
+            return Answer(201, self._trn_request_info(request, slug=slug))
 
     def get_trn_request(self, api_key: str, request_id: str) -> Answer:
+        """``NotFound()`` for a request this API key never made: a problem body."""
         with self.lock:
             request = self.trn_requests.get((api_key, request_id))
             if not request:
-                return Answer(404)
+                return not_found()
             self._maybe_assign_trn(request)
             return Answer(200, self._trn_request_info(request))
 
     def update_teacher(self, trn: str, query: dict[str, str], body: Any) -> Answer:
-        birth_date = _parse_date(ci_get(query, "birthDate"))
-        if birth_date is None:
-            return validation_error({"birthdate": ["Birthdate is required."]})
-        errors = self._validate_itt(ci_get(body, "initialTeacherTraining"), update=True)
-        errors.update(self._validate_qualification(ci_get(body, "qualification")))
+        """TeachersController.UpdateAsync: validation, the teacher (404/409), then the record
+        rules of :func:`dqt.fake.dataverse.update_teacher`."""
+        birth_date = parse_date(ci_get(query, "birthDate"))
+        slug = ci_get(query, "slugId") or None
+        errors = rules.binding_errors(body, rules.UPDATE_TYPES, rules.UPDATE_NOT_NULLABLE)
+        errors = errors or rules.update_teacher(body, birth_date, slug, today())
         if errors:
             return validation_error(errors)
-        itt = ci_get(body, "initialTeacherTraining")
         with self.lock:
-            teacher = self._match_teacher(trn, birth_date, ci_get(query, "slugId"))
-            if teacher is None:
-                return domain_error(404, TEACHER_NOT_FOUND)
-            if teacher.get("qtsDate") or teacher.get("eytsDate"):
-                return validation_error(
-                    {"initialTeacherTraining.programmeType": [ALREADY_HAS_QTS[1]]}
-                )
-            rows = self._itt_rows(
-                teacher, ci_get(itt, "providerUkprn"), ci_get(query, "slugId"), for_update=True
+            teacher = self._match_teacher(trn, birth_date, slug)
+            if isinstance(teacher, Answer):
+                return teacher
+            rows = self._rows_with_slug(slug) or teacher.get("initialTeacherTraining", [])
+            return dataverse.update_teacher(
+                teacher,
+                rows,
+                body=body,
+                slug=slug,
+                reference_errors=self._update_reference_errors(teacher, body),
             )
-            if not rows:
-                return validation_error(
-                    {"initialTeacherTraining.providerUkprn": [NO_INCOMPLETE_ITT[1]]}
-                )
-            if len(rows) > 1:
-                return validation_error({"initialTeacherTraining": [MULTIPLE_INCOMPLETE_ITT[1]]})
-            row = rows[0]
-            new_type = ci_get(itt, "programmeType")
-            if (new_type in EARLY_YEARS_PROGRAMME_TYPES) != (
-                row.get("programmeType") in EARLY_YEARS_PROGRAMME_TYPES
-            ):
-                return validation_error(
-                    {"initialTeacherTraining.programmeType": [PROGRAMME_TYPE_CANNOT_CHANGE]}
-                )
-            outcome = ci_get(itt, "outcome")
-            problem = self._update_outcome_problem(row, new_type, outcome)
-            if problem:
-                return validation_error({"initialTeacherTraining.outcome": [problem]})
-            self._apply_update(teacher, row, itt, body, outcome)
-            return Answer(204)
 
     def set_itt_outcome(self, trn: str, query: dict[str, str], body: Any) -> Answer:
-        errors: dict[str, list[str]] = {}
-        birth_date = _parse_date(ci_get(query, "birthDate"))
-        if birth_date is None:
-            errors["birthdate"] = ["Birthdate is required."]
-        ukprn = ci_get(body, "ittProviderUkprn")
-        outcome = ci_get(body, "outcome")
-        assessment = ci_get(body, "assessmentDate")
-        if not ukprn:
-            errors["ittProviderUkprn"] = ["ITT provider UKPRN is required."]
-        if outcome not in ITT_OUTCOMES:
-            errors["outcome"] = [
-                f"'Outcome' has a range of values which does not include '{outcome}'."
-                if outcome
-                else "'Outcome' must not be empty."
-            ]
-        elif outcome == "Pass" and not assessment:
-            errors["assessmentDate"] = ["Assessment date must be specified when outcome is Pass."]
-        elif outcome != "Pass" and assessment:
-            errors["assessmentDate"] = [
-                "Assessment date cannot be specified unless outcome is Pass."
-            ]
-        elif assessment and (_parse_date(assessment) or date.max) > date.today():
-            errors["assessmentDate"] = ["QTS date cannot be in the future."]
+        """IttOutcomeController: validation, the teacher (404/409), then the record rules of
+        :func:`dqt.fake.dataverse.set_itt_result`."""
+        birth_date = parse_date(ci_get(query, "birthDate"))
+        slug = ci_get(query, "slugId") or None
+        errors = rules.binding_errors(body, rules.ITT_OUTCOME_TYPES)
+        errors = errors or rules.itt_outcome(body, birth_date, today())
         if errors:
             return validation_error(errors)
+        ukprn = str(ci_get(body, "ittProviderUkprn"))
         with self.lock:
-            teacher = self._match_teacher(trn, birth_date, ci_get(query, "slugId"))
-            if teacher is None:
-                return domain_error(404, TEACHER_NOT_FOUND)
-            if outcome == "Pass":
-                registrations = teacher.get("qtsRegistrations", 1)
-                if registrations == 0:
-                    return domain_error(400, NO_QTS_RECORD)
-                if registrations > 1:
-                    return domain_error(400, MULTIPLE_QTS_RECORDS)
-            rows = [
-                r
-                for r in self._itt_rows(teacher, ukprn, ci_get(query, "slugId"))
-                if r.get("result")
-                in ("InTraining", "UnderAssessment", "Withdrawn", "Deferred", "Pass", "Fail")
-            ]
-            if not rows or not self._provider_known(ukprn):
-                return domain_error(400, NO_INCOMPLETE_ITT)
-            if len(rows) > 1:
-                return domain_error(400, MULTIPLE_INCOMPLETE_ITT)
-            row = rows[0]
-            current = row.get("result")
-            award_field = (
-                "eytsDate" if row.get("programmeType") in EARLY_YEARS_PROGRAMME_TYPES else "qtsDate"
+            teacher = self._match_teacher(trn, birth_date, slug)
+            if isinstance(teacher, Answer):
+                return teacher
+            return dataverse.set_itt_result(
+                teacher,
+                trn=trn,
+                ukprn=ukprn,
+                outcome=enum_value(ci_get(body, "outcome"), rules.ITT_OUTCOMES) or "",
+                assessment_date=ci_get(body, "assessmentDate"),
+                slug=slug,
+                provider_known=self._provider_known(ukprn),
             )
-            if current in ("Withdrawn", "Fail"):
-                if outcome != current:
-                    return domain_error(400, NO_INCOMPLETE_ITT)
-                return Answer(200, {"trn": trn, "qtsDate": None})
-            if current == "Pass":
-                if outcome != "Pass":
-                    return domain_error(400, NO_INCOMPLETE_ITT)
-                if teacher.get(award_field) != assessment:
-                    return domain_error(400, ALREADY_HAS_QTS)
-                return Answer(200, {"trn": trn, "qtsDate": assessment})
-            if outcome == "Pass":
-                if teacher.get("qtsDate") or teacher.get("eytsDate"):
-                    return domain_error(400, ALREADY_HAS_QTS)
-                row["result"] = "Pass"
-                teacher[award_field] = assessment
-                return Answer(200, {"trn": trn, "qtsDate": assessment})
-            row["result"] = outcome
-            if outcome == "Withdrawn":
-                # What support saw: a trainee withdrawn on DQT then awarded on Register gets
-                # 10006, so a withdrawal leaves no QTS registration to award.
-                teacher["qtsRegistrations"] = 0
-            return Answer(200, {"trn": trn, "qtsDate": None})
 
     def get_teacher(self, trn: str, query: dict[str, str]) -> Answer:
+        """GetTeacherRequestValidator, then active teachers only (GetTeacherHandler)."""
+        if not TRN.match(trn):
+            return validation_error({"trn": ["TRN must consist of 7 digits"]})
         include_inactive = str(ci_get(query, "includeInactive", "false")).lower() == "true"
         with self.lock:
             teacher = self.teachers.get(trn)
             if not teacher or not teacher.get("active", True):
-                return Answer(404)
+                return not_found()
             return Answer(200, self._teacher_response(teacher, include_inactive))
 
     def find_teachers(self, query: dict[str, str]) -> Answer:
@@ -474,7 +357,7 @@ class FakeDqtState:
                     )
         return Answer(200, {"results": results})
 
-    # --- rules ----------------------------------------------------------------------
+    # --- reference data and lookups -----------------------------------------------------
 
     def knows(self, ukprn: Any) -> bool:
         ukprn = str(ukprn)
@@ -489,154 +372,75 @@ class FakeDqtState:
             return self.knows(ukprn)
         return bool(re.fullmatch(r"\d{8}", str(ukprn)))
 
-    def _validate_trn_request(self, body: Any) -> dict[str, list[str]]:
+    def _reference_errors(self, body: Any) -> dict[str, list[str]]:
+        """The reference data both writes look up (collected into one answer):
+        ``ValidateReferenceData`` in DataverseAdapter.CreateTeacher.cs and .UpdateTeacher.cs."""
         errors: dict[str, list[str]] = {}
-        for name, label in (("firstName", "First Name"), ("lastName", "Last Name")):
-            if not ci_get(body, name):
-                errors[name] = [f"'{label}' must not be empty."]
-        birth = ci_get(body, "birthDate")
-        parsed = _parse_date(birth)
-        if not birth:
-            errors["birthDate"] = ["'Birth Date' must not be empty."]
-        elif parsed is None or parsed < date(1940, 1, 1) or parsed >= date.today():
-            errors["birthDate"] = ["Birth date is out of expected range."]
-        gender = ci_get(body, "genderCode")
-        if not gender:
-            errors["genderCode"] = ["'Gender Code' must not be empty."]
-        elif gender not in GENDER_CODES:
-            errors["genderCode"] = [
-                f"'Gender Code' has a range of values which does not include '{gender}'."
-            ]
-        slug = ci_get(body, "slugId")
-        if slug and len(str(slug)) > 150:
-            errors["slugId"] = ["slugid must be 150 characters or fewer"]
-        errors.update(self._validate_itt(ci_get(body, "initialTeacherTraining"), update=False))
-        errors.update(self._validate_qualification(ci_get(body, "qualification")))
-        return errors
-
-    def _validate_itt(self, itt: Any, *, update: bool) -> dict[str, list[str]]:
-        prefix = "initialTeacherTraining"
-        if not isinstance(itt, dict):
-            return {prefix: ["'Initial Teacher Training' must not be empty."]}
-        errors: dict[str, list[str]] = {}
-        ukprn = ci_get(itt, "providerUkprn")
-        if not ukprn:
-            errors[f"{prefix}.providerUkprn"] = [
-                "Initial TeacherTraining ProviderUkprn is required."
-            ]
-        elif not self._provider_known(ukprn):
-            errors[f"{prefix}.providerUkprn"] = [ORGANISATION_NOT_FOUND]
-        for name, label in (
-            ("programmeStartDate", "Programme Start Date"),
-            ("programmeEndDate", "Programme End Date"),
-        ):
-            if not _parse_date(ci_get(itt, name)):
-                errors[f"{prefix}.{name}"] = [f"'{label}' must not be empty."]
-        ptype = ci_get(itt, "programmeType")
-        if not ptype:
-            errors[f"{prefix}.programmeType"] = ["'Programme Type' must not be empty."]
-        elif ptype not in PROGRAMME_TYPES:
-            errors[f"{prefix}.programmeType"] = [
-                f"'Programme Type' has a range of values which does not include '{ptype}'."
-            ]
+        itt = ci_get(body, ITT) or {}
+        if not self._provider_known(ci_get(itt, "providerUkprn")):
+            errors[f"{ITT}.providerUkprn"] = [ORGANISATION_NOT_FOUND]
         for n in (1, 2, 3):
             subject = ci_get(itt, f"subject{n}")
             if subject and str(subject) not in KNOWN_CODES:
-                errors[f"{prefix}.subject{n}"] = [SUBJECT_NOT_FOUND]
-        ages = {}
-        for name in ("ageRangeFrom", "ageRangeTo"):
-            age = ci_get(itt, name)
-            if age is None:
-                continue
-            if not isinstance(age, int) or not 0 <= age <= 19:
-                errors[f"{prefix}.{name}"] = ["Age must be 0-19 inclusive."]
-            else:
-                ages[name] = age
-        if len(ages) == 2 and ages["ageRangeTo"] < ages["ageRangeFrom"]:
-            errors[f"{prefix}.ageRangeTo"] = ["'Age to' cannot be less than 'age from'."]
-        outcome = ci_get(itt, "outcome")
-        if update and outcome is not None and outcome not in UPDATE_OUTCOMES:
-            errors[f"{prefix}.outcome"] = [
-                "Outcome can only be set to Deferred, InTraining or UnderAssessment."
-            ]
+                errors[f"{ITT}.subject{n}"] = [SUBJECT_NOT_FOUND]
+        country = ci_get(itt, "trainingCountryCode")
+        if country and not COUNTRY_CODE.match(str(country)):
+            errors[f"{ITT}.trainingCountryCode"] = [COUNTRY_NOT_FOUND]
+        qualification = ci_get(body, "qualification")
+        if isinstance(qualification, dict):
+            code = ci_get(qualification, "countryCode")
+            if code and not COUNTRY_CODE.match(str(code)):
+                errors["qualification.countryCode"] = [COUNTRY_NOT_FOUND]
+            for name in ("subject", "subject2", "subject3"):
+                subject = ci_get(qualification, name)
+                if subject and str(subject) not in KNOWN_CODES:
+                    errors[f"qualification.{name}"] = [SUBJECT_NOT_FOUND]
+            ukprn = ci_get(qualification, "providerUkprn")
+            if ukprn and not self.knows(ukprn):
+                errors["qualification.providerUkprn"] = [ORGANISATION_NOT_FOUND]
         return errors
 
-    def _validate_qualification(self, qualification: Any) -> dict[str, list[str]]:
-        if not isinstance(qualification, dict):
-            return {}
-        ukprn = ci_get(qualification, "providerUkprn")
-        if ukprn and not self.knows(ukprn):
-            return {"qualification.providerUkprn": [ORGANISATION_NOT_FOUND]}
-        subject = ci_get(qualification, "subject")
-        if subject and str(subject) not in KNOWN_CODES:
-            return {"qualification.subject": [SUBJECT_NOT_FOUND]}
-        return {}
+    def _update_reference_errors(self, teacher: dict, body: Any) -> dict[str, list[str]]:
+        errors = self._reference_errors(body)
+        husid = ci_get(body, "husId")
+        if husid and any(
+            other is not teacher and other.get("active", True) and other.get("husId") == husid
+            for other in self.teachers.values()
+        ):
+            errors["husId.husId"] = [HUSID_TAKEN]
+        return errors
 
     def _match_teacher(
         self, trn: str, birth_date: date | None, slug: str | None
-    ) -> dict[str, Any] | None:
-        """DQT matches by slugId + TRN first, then by TRN + date of birth; active only."""
+    ) -> dict[str, Any] | Answer:
+        """GetTeacherByTrnDobOrSlugIdAsync in the update and itt-outcome handlers: active
+        contacts with this TRN and the slug, else with this TRN and the date of birth. None is
+        404/10001; the teacher and its ``duplicateContacts`` (copies with the same TRN, slug
+        and date of birth) are several: 409/10002."""
         teacher = self.teachers.get(trn)
         if not teacher or not teacher.get("active", True):
-            return None
-        if slug and teacher.get("slugId") == slug:
-            return teacher
-        if birth_date and teacher.get("dateOfBirth") == birth_date.isoformat():
-            return teacher
-        return None
+            return domain_error(404, TEACHER_NOT_FOUND)
+        by_slug = bool(slug) and teacher.get("slugId") == slug
+        by_birth_date = (
+            birth_date is not None and teacher.get("dateOfBirth") == birth_date.isoformat()
+        )
+        if not (by_slug or by_birth_date):
+            return domain_error(404, TEACHER_NOT_FOUND)
+        if teacher.get("duplicateContacts"):
+            return domain_error(409, MULTIPLE_TEACHERS)
+        return teacher
 
-    def _itt_rows(
-        self, teacher: dict, ukprn: Any, slug: str | None, *, for_update: bool = False
-    ) -> list[dict[str, Any]]:
-        rows = []
-        for row in teacher.get("initialTeacherTraining", []):
-            if not row.get("active", True) or row.get("providerUkprn") != str(ukprn):
-                continue
-            if slug and row.get("slugId") and row["slugId"] != slug:
-                continue
-            if for_update and row.get("result") == "Pass":
-                continue
-            rows.append(row)
-        return rows
-
-    def _update_outcome_problem(self, row: dict, programme_type: str, outcome: str | None):
-        current = row.get("result")
-        if current == "Fail" and outcome:
-            return CANNOT_CHANGE_FAIL
-        if outcome == "InTraining" and programme_type == "AssessmentOnlyRoute":
-            return IN_TRAINING_NOT_FOR_AO
-        if outcome == "UnderAssessment" and programme_type != "AssessmentOnlyRoute":
-            return UNDER_ASSESSMENT_ONLY_AO
-        if current == "Withdrawn" and outcome == "Deferred":
-            return CANNOT_UNWITHDRAW_TO_DEFERRED
-        return None
-
-    def _apply_update(self, teacher: dict, row: dict, itt: dict, body: dict, outcome) -> None:
-        for name in (
-            "programmeType",
-            "programmeStartDate",
-            "programmeEndDate",
-            "subject1",
-            "subject2",
-            "subject3",
-            "ageRangeFrom",
-            "ageRangeTo",
-        ):
-            row[name] = ci_get(itt, name)
-        if outcome:
-            if row.get("result") == "Withdrawn":
-                teacher["qtsRegistrations"] = 1
-            row["result"] = outcome
-        qualification = ci_get(body, "qualification")
-        if isinstance(qualification, dict):
-            teacher["qualification"] = qualification
-        if ci_get(body, "husId"):
-            teacher["husId"] = ci_get(body, "husId")
-        if teacher.get("allowPIIUpdates"):
-            for name in ("firstName", "middleName", "lastName", "emailAddress", "genderCode"):
-                value = ci_get(body, name)
-                if value is not None:
-                    teacher[name] = value
+    def _rows_with_slug(self, slug: str | None) -> list[dict[str, Any]]:
+        """GetInitialTeacherTrainingBySlugIdAsync: active ITT rows with the slug, on any
+        teacher's record."""
+        if not slug:
+            return []
+        return [
+            row
+            for teacher in self.teachers.values()
+            for row in teacher.get("initialTeacherTraining", [])
+            if row.get("slugId") == slug and row.get("active", True)
+        ]
 
     # --- records --------------------------------------------------------------------
 
@@ -663,11 +467,20 @@ class FakeDqtState:
             "husId": None,
             "slugId": None,
             "allowPIIUpdates": False,
+            "tsPersonId": None,
             "active": True,
-            "qtsRegistrations": 1,
+            "duplicateContacts": 0,
+            # None: as the teacher's TRN request made it (dqt.fake.dataverse.default_registrations).
+            "qtsRegistrations": None,
             "initialTeacherTraining": [],
             "qualification": None,
         }
+
+    def _shown(self, teacher: dict[str, Any]) -> dict[str, Any]:
+        """A copy for the control API, with the QTS registrations DQT would hold."""
+        shown = copy.deepcopy(teacher)
+        shown["qtsRegistrations"] = copy.deepcopy(dataverse.registrations(teacher))
+        return shown
 
     def _itt_row(self, row: dict[str, Any]) -> dict[str, Any]:
         ptype = row.get("programmeType")
@@ -676,9 +489,7 @@ class FakeDqtState:
             "programmeType": ptype,
             "programmeStartDate": row.get("programmeStartDate"),
             "programmeEndDate": row.get("programmeEndDate"),
-            "result": row.get(
-                "result", "UnderAssessment" if ptype == "AssessmentOnlyRoute" else "InTraining"
-            ),
+            "result": row.get("result", "UnderAssessment" if ptype == rules.AO else "InTraining"),
             "active": row.get("active", True),
             "slugId": row.get("slugId"),
             "husId": row.get("husId"),
@@ -687,6 +498,9 @@ class FakeDqtState:
             "subject3": row.get("subject3"),
             "ageRangeFrom": row.get("ageRangeFrom"),
             "ageRangeTo": row.get("ageRangeTo"),
+            "ittQualificationType": row.get("ittQualificationType"),
+            "ittQualificationAim": row.get("ittQualificationAim"),
+            "trainingCountryCode": row.get("trainingCountryCode"),
         }
 
     def _maybe_assign_trn(self, request: dict[str, Any]) -> None:
@@ -698,15 +512,22 @@ class FakeDqtState:
         teacher = self.put_teacher(teacher_from_trn_request(request["body"]))
         request["trn"] = teacher["trn"]
 
-    def _trn_request_info(self, request: dict[str, Any]) -> dict[str, Any]:
+    def _trn_request_info(self, request: dict[str, Any], **slug: Any) -> dict[str, Any]:
+        """TrnRequestInfo in its declared member order. The slug is the body's on a PUT and
+        the teacher's on a GET; the QTS date is the teacher's."""
         trn = request["trn"]
+        teacher = self.teachers.get(trn) if trn else None
+        if "slug" in slug:
+            slug_id = slug["slug"]
+        else:
+            slug_id = teacher.get("slugId") if teacher else request["slugId"]
         return {
             "requestId": request["requestId"],
             "status": "Completed" if trn else "Pending",
             "trn": trn,
-            "qtsDate": None,
             "potentialDuplicate": not trn,
-            "slugId": request["slugId"],
+            "qtsDate": teacher.get("qtsDate") if teacher else None,
+            "slugId": slug_id,
         }
 
     def _teacher_response(self, teacher: dict, include_inactive: bool) -> dict[str, Any]:
@@ -743,10 +564,12 @@ class FakeDqtState:
 
 
 def teacher_from_trn_request(body: Any, **overrides: Any) -> dict[str, Any]:
-    """The teacher record DQT makes from a TRN request body, with one ITT row in training."""
+    """The teacher record DQT makes from a TRN request body (DataverseAdapter.CreateTeacher.cs):
+    names re-split, Register allowed to change the PII, one ITT row in training."""
     given = f"{ci_get(body, 'firstName') or ''} {ci_get(body, 'middleName') or ''}".split()
-    itt = ci_get(body, "initialTeacherTraining") or {}
+    itt = ci_get(body, ITT) or {}
     slug = ci_get(body, "slugId")
+    husid = ci_get(body, "husId")
     record = {
         # DQT re-splits the given names: first token first, the rest middle.
         "firstName": given[0] if given else None,
@@ -755,8 +578,9 @@ def teacher_from_trn_request(body: Any, **overrides: Any) -> dict[str, Any]:
         "dateOfBirth": ci_get(body, "birthDate"),
         "emailAddress": ci_get(body, "emailAddress"),
         "genderCode": ci_get(body, "genderCode"),
-        "husId": ci_get(body, "husId"),
+        "husId": husid,
         "slugId": slug,
+        "allowPIIUpdates": True,
         "qualification": ci_get(body, "qualification"),
         "initialTeacherTraining": [
             {
@@ -765,11 +589,15 @@ def teacher_from_trn_request(body: Any, **overrides: Any) -> dict[str, Any]:
                 "programmeStartDate": ci_get(itt, "programmeStartDate"),
                 "programmeEndDate": ci_get(itt, "programmeEndDate"),
                 "slugId": slug,
+                "husId": husid,
                 "subject1": ci_get(itt, "subject1"),
                 "subject2": ci_get(itt, "subject2"),
                 "subject3": ci_get(itt, "subject3"),
                 "ageRangeFrom": ci_get(itt, "ageRangeFrom"),
                 "ageRangeTo": ci_get(itt, "ageRangeTo"),
+                "ittQualificationType": ci_get(itt, "ittQualificationType"),
+                "ittQualificationAim": ci_get(itt, "ittQualificationAim"),
+                "trainingCountryCode": ci_get(itt, "trainingCountryCode"),
             }
         ],
     }

@@ -97,10 +97,15 @@ def test_a_trn_request_stays_pending_until_dqt_assigns_the_trn(client, fake_dqt)
 
 
 def test_reading_an_unknown_trn_request_is_a_404(client):
+    # DQT's NotFound() comes back as ASP.NET's problem body, not an empty one.
     with pytest.raises(DqtHttpError) as error:
         client.get_trn_request(str(uuid.uuid4()))
     assert error.value.status == 404
-    assert str(error.value) == "status: 404, body: "
+    assert error.value.title == "Not Found"
+    assert str(error.value).startswith(
+        'status: 404, body: {"type":"https://tools.ietf.org/html/rfc9110#section-15.5.5",'
+        '"title":"Not Found","status":404,"traceId":"00-'
+    )
 
 
 def test_a_trn_request_with_an_unknown_subject_names_the_field(client):
@@ -209,24 +214,22 @@ def test_early_years_award_sets_the_eyts_date(client, fake_dqt):
     assert fake_dqt.teacher(trainee.trn)["qtsDate"] is None
 
 
-def test_award_after_a_withdrawal_on_dqt_is_no_qts_record(client, trainee, on_dqt):
+def test_award_after_a_withdrawal_on_dqt_is_no_incomplete_itt_record(client, trainee, on_dqt):
+    # DQT looks at the withdrawn ITT row before the QTS registration: 10005, not 10006.
     withdraw(client, trainee)
     with pytest.raises(DqtHttpError) as error:
         award(client, trainee)
     assert str(error.value) == (
-        'status: 400, body: {"title":"Teacher has no QTS record","status":400,"errorCode":10006}'
-    )
-    assert error.value.error_code == 10006
-
-
-def test_withdrawing_an_awarded_teacher_is_no_incomplete_itt_record(client, trainee, on_dqt):
-    award(client, trainee)
-    with pytest.raises(DqtHttpError) as error:
-        withdraw(client, trainee)
-    assert str(error.value) == (
         'status: 400, body: {"title":"Teacher has no incomplete ITT record",'
         '"status":400,"errorCode":10005}'
     )
+    assert error.value.error_code == 10005
+
+
+def test_withdrawing_an_awarded_teacher_succeeds(client, trainee, on_dqt):
+    # DQT's itt-outcome accepts a Pass row, so the withdrawal goes through.
+    award(client, trainee)
+    assert withdraw(client, trainee) == {"trn": trainee.trn, "qtsDate": None}
 
 
 def test_award_for_another_provider_is_no_incomplete_itt_record(client, trainee, fake_dqt):

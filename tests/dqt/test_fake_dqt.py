@@ -104,7 +104,9 @@ def test_a_teacher_degree_apprenticeship_has_no_programme_type_for_dqt(fake_dqt)
     with pytest.raises(DqtHttpError) as error:
         DqtClient().register_for_trn(str(uuid.uuid4()), payloads.trn_request(trainee))
     assert error.value.field_errors == {
-        "initialTeacherTraining.programmeType": ["'Programme Type' must not be empty."]
+        "initialTeacherTraining.programmeType": [
+            "'Initial Teacher Training Programme Type' must not be empty."
+        ]
     }
 
 
@@ -165,7 +167,9 @@ def test_in_training_is_refused_for_assessment_only(fake_dqt):
         DqtClient().update_teacher(
             trainee.trn, slug=trainee.slug, birth_date=trainee.date_of_birth, payload=payload
         )
-    assert "initialTeacherTraining.outcome" in error.value.field_errors
+    assert error.value.field_errors == {
+        "outcome": ["InTraining outcome not permitted for AssessmentOnlyRoute ProgrammeType."]
+    }
 
 
 def test_a_slow_path_still_answers_within_the_timeout(fake_dqt):

@@ -230,7 +230,8 @@ def test_recommend_for_award_awards_with_dqts_date(dqt_on):
     assert not Job.objects.filter(trainee=trainee, task_name=dqt_jobs.UPDATE_TRAINEE).exists()
 
 
-def test_award_after_a_dqt_withdrawal_dies_with_10006(dqt_on):
+def test_award_after_a_dqt_withdrawal_dies_with_10005(dqt_on):
+    # DQT checks the withdrawn ITT row before the QTS registration, so this is 10005.
     trainee = _on_dqt(dqt_on, TraineeFactory(with_trn=True))
     from dqt import payloads
     from dqt.client import DqtClient
@@ -245,7 +246,7 @@ def test_award_after_a_dqt_withdrawal_dies_with_10006(dqt_on):
     services.trainee_recommend_for_award(trainee=trainee, reason="Recommended", actor=None)
     job = only_job(trainee, dqt_jobs.RECOMMEND_FOR_AWARD)
     assert run(job) == "dead"
-    assert (job.error_status, job.error_code) == (400, 10006)
+    assert (job.error_status, job.error_code) == (400, 10005)
 
 
 def test_an_update_without_a_date_of_birth_is_refused_before_calling_dqt(dqt_on):

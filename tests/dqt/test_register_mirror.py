@@ -34,6 +34,7 @@ def test_awarded_trainees_have_their_qts_date_on_dqt():
     record = state.teacher(trainee.trn)
     assert record["qtsDate"] == "2026-07-15"
     assert record["initialTeacherTraining"][0]["result"] == "Pass"
+    assert record["qtsRegistrations"][0]["teacherStatus"] == "71"  # qualified teacher (trained)
 
 
 def test_withdrawn_trainees_are_withdrawn_on_dqt():
@@ -42,7 +43,10 @@ def test_withdrawn_trainees_are_withdrawn_on_dqt():
     mirror_register_trainees(state)
     record = state.teacher(trainee.trn)
     assert record["initialTeacherTraining"][0]["result"] == "Withdrawn"
-    assert record["qtsRegistrations"] == 0
+    # A withdrawal on DQT clears the registration's status; the registration stays.
+    assert record["qtsRegistrations"] == [
+        {"teacherStatus": None, "earlyYearsStatus": None, "qtsDate": None, "eytsDate": None}
+    ]
 
 
 def test_discarded_trainees_are_left_out():
