@@ -103,20 +103,30 @@ class Trainee(AuditedModel):
         SECONDARY = 1, "Secondary"
         EARLY_YEARS = 2, "Early years"
 
+    # Register's TRAINEE_STUDY_MODE_ENUMS (config/initializers/course_study_modes.rb).
     class StudyMode(models.IntegerChoices):
-        FULL_TIME = 0, "Full time"
-        PART_TIME = 1, "Part time"
+        PART_TIME = 0, "Part time"
+        FULL_TIME = 1, "Full time"
 
+    # Register's ROUTE_INITIATIVES (config/initializers/training_routes.rb) with its labels.
     class TrainingInitiative(models.IntegerChoices):
-        TRANSITION_TO_TEACH = 0, "Transition to Teach"
-        NOW_TEACH = 1, "Now Teach"
-        MATHS_PHYSICS_CHAIRS = 2, "Maths and Physics Chairs / Researchers in Schools"
-        FUTURE_TEACHING_SCHOLARS = 3, "Future Teaching Scholars"
-        NO_INITIATIVE = 4, "No initiative"
+        FUTURE_TEACHING_SCHOLARS = 0, "Future Teaching Scholars"
+        MATHS_PHYSICS_CHAIRS_PROGRAMME_RESEARCHERS_IN_SCHOOLS = (
+            1,
+            "Maths and Physics Chairs programme / Researchers in Schools",
+        )
+        NOW_TEACH = 2, "Now Teach"
+        TRANSITION_TO_TEACH = 3, "Transition to Teach"
+        NO_INITIATIVE = 4, "Not on a training initiative"
         TROOPS_TO_TEACHERS = 5, "Troops to Teachers"
-        VETERANS_TEACHING_UNDERGRADUATE_BURSARY = 6, "Veterans Teaching undergraduate bursary"
-        INTERNATIONAL_RELOCATION_PAYMENT = 7, "International relocation payment"
-        PRIMARY_MATHEMATICS_SPECIALIST = 8, "Primary mathematics specialist"
+        VETERANS_TEACHING_UNDERGRADUATE_BURSARY = 6, "Veteran teaching undergraduate bursary"
+        INTERNATIONAL_RELOCATION_PAYMENT = 7, "International Relocation Payment"
+        ABRIDGED_ITT_COURSE = 8, "Abridged ITT course"
+        PRIMARY_MATHEMATICS_SPECIALIST = 9, "Primary mathematics specialist"
+        ADDITIONAL_ITT_PLACE_FOR_PE_WITH_A_PRIORITY_SUBJECT = (
+            10,
+            "Additional ITT place for PE with a priority subject",
+        )
 
     class BursaryTier(models.IntegerChoices):
         TIER_ONE = 1, "Tier one"
