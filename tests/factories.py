@@ -43,7 +43,9 @@ class ProviderFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Provider {n}")
     code = factory.Sequence(lambda n: f"P{n:03d}")
-    ukprn = factory.Sequence(lambda n: f"{10000000 + n}")
+    # Above every UKPRN in dqt/data/degree_institutions.csv, so the fake DQT never knows a
+    # factory provider as a degree institution.
+    ukprn = factory.Sequence(lambda n: f"{18000000 + n}")
     accreditation_id = factory.Sequence(lambda n: f"5{n:03d}")
 
 
