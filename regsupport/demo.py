@@ -92,6 +92,7 @@ SUBJECTS = [
     "primary teaching",
     "modern languages",
 ]
+IQTS_COUNTRIES = ["Ireland", "South Korea", "United States", "Spain", "India"]
 DEMO_LOGINS = {
     "admin": ("admin-demo", None),
     "support": ("support-demo", SUPPORT_AGENT),
@@ -268,6 +269,7 @@ def _demo_trainee(rng, index, provider, lead_partners, route, state, today) -> T
         itt_start_date=start,
         itt_end_date=start.replace(year=start.year + 1, month=7, day=31),
         study_mode=rng.choice(list(Trainee.StudyMode)),
+        iqts_country=rng.choice(IQTS_COUNTRIES) if route == Trainee.TrainingRoute.IQTS else "",
         training_initiative=Trainee.TrainingInitiative.NO_INITIATIVE,
         applying_for_bursary=rng.choice([True, False]),
         placement_detail=Trainee.PlacementDetail.HAS_PLACEMENT_DETAIL,
@@ -288,7 +290,10 @@ def _demo_trainee(rng, index, provider, lead_partners, route, state, today) -> T
     if state not in (Trainee.State.DRAFT, Trainee.State.SUBMITTED_FOR_TRN) and not deferred_early:
         trainee.trn = str(2_000_000 + index)
     if state in (Trainee.State.RECOMMENDED_FOR_AWARD, Trainee.State.AWARDED):
+        outcome_date = min(today, max(start, (moment + timedelta(days=4)).date()))
         trainee.recommended_for_award_at = moment + timedelta(days=5)
-    if state == Trainee.State.AWARDED:
-        trainee.awarded_at = moment + timedelta(days=6)
+        trainee.outcome_date = outcome_date
+        if state == Trainee.State.AWARDED:
+            # DQT's QTS/EYTS date is the outcome date it was sent.
+            trainee.awarded_at = datetime.combine(outcome_date, datetime.min.time(), UTC)
     return trainee

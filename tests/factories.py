@@ -137,9 +137,9 @@ def withdrawn_trainee(*, before_state=None, reasons=("another_reason",), **kwarg
     return trainee
 
 
-def awarded_trainee(*, recommended_only=False, **kwargs):
+def awarded_trainee(*, recommended_only=False, outcome_date=None, **kwargs):
     trainee = TraineeFactory(with_trn=True, **kwargs)
-    trainee.recommend_for_award()
+    trainee.recommend_for_award(outcome_date or timezone.localdate())
     trainee.save_with_reason("Recommended by the provider")
     if not recommended_only:
         trainee.award(timezone.now())

@@ -66,6 +66,7 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
         "state",
         "submitted_for_trn_at",
         "recommended_for_award_at",
+        "outcome_date",
         "awarded_at",
         "withdraw_date",
         "withdrawal_reasons",
@@ -77,7 +78,7 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
     raw_id_fields = ["apply_application"]
     show_full_result_count = False
     fieldsets = [
-        (None, {"fields": ["slug", "trn", "state", "provider", "lead_partner"]}),
+        (None, {"fields": ["slug", "trn", "hesa_id", "state", "provider", "lead_partner"]}),
         (
             "Personal details",
             {
@@ -103,7 +104,9 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
                     "course_subject_three",
                     ("course_min_age", "course_max_age"),
                     ("itt_start_date", "itt_end_date"),
+                    "trainee_start_date",
                     "study_mode",
+                    "iqts_country",
                     "degree_institution_uuid",
                 ]
             },
@@ -121,6 +124,7 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
                 "fields": [
                     "submitted_for_trn_at",
                     "recommended_for_award_at",
+                    "outcome_date",
                     "awarded_at",
                     "withdraw_date",
                     "withdrawal_reasons",

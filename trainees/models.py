@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Collection
+from datetime import date, datetime
 from typing import Any, Self
 
 from django.contrib.postgres.indexes import OpClass
@@ -10,10 +11,11 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from dqt.countries import validate_iqts_country
 from providers.models import KeptQuerySet, LeadPartner, Provider
 from regsupport.audit import AuditedModel
 
-from .errors import TraineeStateError
+from .errors import TraineeError, TraineeStateError
 
 BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 SLUG_LENGTH = 24
@@ -22,6 +24,27 @@ SLUG_LENGTH = 24
 def generate_slug() -> str:
     """24 base58 characters, as Register's ``SecureRandom.base58(24)``."""
     return "".join(secrets.choice(BASE58_ALPHABET) for _ in range(SLUG_LENGTH))
+
+
+def clean_outcome_date(value: date | str | None, *, itt_start_date: date | None) -> date:
+    """An outcome date as Register's OutcomeDateForm accepts it, with its messages: given, a
+    real date, not in the future, not before the ITT start date."""
+    if value in (None, ""):
+        raise TraineeError("Enter an outcome date")
+    if isinstance(value, datetime):
+        value = timezone.localdate(value) if timezone.is_aware(value) else value.date()
+    elif isinstance(value, str):
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            raise TraineeError("Enter a valid outcome date") from None
+    if not isinstance(value, date):
+        raise TraineeError("Enter a valid outcome date")
+    if value > timezone.localdate():
+        raise TraineeError("Outcome date must be in the past")
+    if itt_start_date is not None and value < itt_start_date:
+        raise TraineeError("The date must not be before the ITT start date")
+    return value
 
 
 class WithdrawalReason(models.Model):
@@ -192,6 +215,14 @@ class Trainee(AuditedModel):
         max_length=SLUG_LENGTH, unique=True, default=generate_slug, editable=False
     )
     trn = models.CharField("TRN", max_length=7, blank=True, default="")
+    hesa_id = models.CharField(
+        "HESA id",
+        max_length=50,
+        blank=True,
+        default="",
+        db_index=True,
+        help_text="The trainee's HESA unique student identifier (HUSID), sent to DQT as husid",
+    )
     first_names = models.CharField(max_length=255)
     middle_names = models.CharField(max_length=255, blank=True, default="")
     last_name = models.CharField(max_length=255)
@@ -221,6 +252,20 @@ class Trainee(AuditedModel):
     itt_start_date = models.DateField("ITT start date", null=True, blank=True)
     itt_end_date = models.DateField("ITT end date", null=True, blank=True)
     study_mode = models.IntegerField(choices=StudyMode.choices, null=True, blank=True)
+    trainee_start_date = models.DateField(
+        "Trainee start date",
+        null=True,
+        blank=True,
+        help_text="When the trainee started, if not on the ITT start date",
+    )
+    iqts_country = models.CharField(
+        "IQTS country",
+        max_length=255,
+        blank=True,
+        default="",
+        validators=[validate_iqts_country],
+        help_text="Where an IQTS trainee trains, as the DfE list of countries names it",
+    )
 
     # Funding
     training_initiative = models.IntegerField(
@@ -240,6 +285,12 @@ class Trainee(AuditedModel):
     # Workflow
     submitted_for_trn_at = models.DateTimeField(null=True, blank=True)
     recommended_for_award_at = models.DateTimeField(null=True, blank=True)
+    outcome_date = models.DateField(
+        "Outcome date",
+        null=True,
+        blank=True,
+        help_text="The date the trainee met the QTS or EYTS standards",
+    )
     awarded_at = models.DateTimeField(null=True, blank=True)
     withdraw_date = models.DateTimeField(null=True, blank=True)
     withdraw_reasons_details = models.TextField(blank=True, null=True)
@@ -318,15 +369,18 @@ class Trainee(AuditedModel):
         allowed_from, _ = self.TRANSITIONS[event]
         return self.state in allowed_from
 
-    def _transition(self, event: str) -> None:
-        allowed_from, target = self.TRANSITIONS[event]
+    def _check_transition(self, event: str) -> None:
+        allowed_from, _ = self.TRANSITIONS[event]
         if self.state not in allowed_from:
             allowed = ", ".join(self.State(s).label for s in sorted(allowed_from))
             raise TraineeStateError(
                 f"Cannot {event.replace('_', ' ')}: the trainee is "
                 f"{self.get_state_display().lower()}. Allowed only when: {allowed}."
             )
-        self.state = target
+
+    def _transition(self, event: str) -> None:
+        self._check_transition(event)
+        self.state = self.TRANSITIONS[event][1]
 
     def submit_for_trn(self) -> None:
         self._transition("submit_for_trn")
@@ -345,7 +399,11 @@ class Trainee(AuditedModel):
         if not self.trn:
             self.trn = trn or ""
 
-    def recommend_for_award(self) -> None:
+    def recommend_for_award(self, outcome_date: date | str | None) -> None:
+        """Register's outcome-date step, then ``recommend_for_award!``. The outcome date is the
+        day the trainee met the standards; DQT makes it the QTS or EYTS date."""
+        self._check_transition("recommend_for_award")
+        self.outcome_date = clean_outcome_date(outcome_date, itt_start_date=self.itt_start_date)
         self._transition("recommend_for_award")
         self.recommended_for_award_at = timezone.now()
 

@@ -1,6 +1,7 @@
 """The DQT jobs in a real Celery worker on real Redis, against the fake DQT over HTTP."""
 
 import pytest
+from django.utils import timezone
 
 from dqt import jobs as dqt_jobs
 from jobs.models import Job
@@ -39,7 +40,9 @@ def test_register_poll_update_award_end_to_end(dqt_on, worker):
     wait_for(lambda: _done(trainee, dqt_jobs.UPDATE_TRAINEE), what="the update", sweep=True)
 
     trainee.refresh_from_db()
-    services.trainee_recommend_for_award(trainee=trainee, reason="Passed", actor=None)
+    services.trainee_recommend_for_award(
+        trainee=trainee, outcome_date=timezone.localdate(), reason="Passed", actor=None
+    )
     wait_for(lambda: _done(trainee, dqt_jobs.RECOMMEND_FOR_AWARD), what="the award", sweep=True)
 
     trainee.refresh_from_db()
@@ -58,7 +61,9 @@ def test_an_award_enqueued_right_after_an_update_waits_for_it(dqt_on, worker):
     trainee.course_subject_one = "chemistry"
     services.trainee_update(trainee=trainee, reason="Subject changed", actor=None)
     trainee.refresh_from_db()
-    services.trainee_recommend_for_award(trainee=trainee, reason="Passed", actor=None)
+    services.trainee_recommend_for_award(
+        trainee=trainee, outcome_date=timezone.localdate(), reason="Passed", actor=None
+    )
 
     award = wait_for(
         lambda: _done(trainee, dqt_jobs.RECOMMEND_FOR_AWARD), what="the award", sweep=True

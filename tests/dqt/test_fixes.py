@@ -62,7 +62,9 @@ def test_fix_date_of_birth_refuses_the_same_date(dqt_on, superuser):
 def test_award_on_register_only_awards_without_calling_dqt(dqt_on, superuser):
     trainee = TraineeFactory(with_trn=True)
     dqt_on.add_teacher_for(trainee)
-    trainee_services.trainee_recommend_for_award(trainee=trainee, reason="Recommended", actor=None)
+    trainee_services.trainee_recommend_for_award(
+        trainee=trainee, outcome_date=timezone.localdate(), reason="Recommended", actor=None
+    )
     job = Job.objects.get(trainee=trainee, task_name=dqt_jobs.RECOMMEND_FOR_AWARD)
     dqt_on.update_teacher_record(trainee.trn, initialTeacherTraining=[])
     assert run(job) == "dead"
@@ -93,7 +95,9 @@ def test_award_on_register_only_is_refused_for_other_jobs(dqt_on, superuser):
 def _awarded_with_dead_update(fake):
     trainee = TraineeFactory(with_trn=True)
     fake.add_teacher_for(trainee)
-    trainee_services.trainee_recommend_for_award(trainee=trainee, reason="Recommended", actor=None)
+    trainee_services.trainee_recommend_for_award(
+        trainee=trainee, outcome_date=timezone.localdate(), reason="Recommended", actor=None
+    )
     award = Job.objects.get(trainee=trainee, task_name=dqt_jobs.RECOMMEND_FOR_AWARD)
     assert run(award) == "succeeded"
     trainee.refresh_from_db()

@@ -1,7 +1,7 @@
 """The five DQT jobs, run by the ledger's runner in this process against the fake DQT over
 HTTP (tests/dqt/test_end_to_end.py runs them in a real worker)."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
@@ -213,19 +213,18 @@ def test_withdrawal_without_a_trn_waits_for_one(dqt_on):
 
 def test_recommend_for_award_awards_with_dqts_date(dqt_on):
     trainee = _on_dqt(dqt_on, TraineeFactory(with_trn=True))
-    services.trainee_recommend_for_award(trainee=trainee, reason="Provider recommended", actor=None)
+    services.trainee_recommend_for_award(
+        trainee=trainee, outcome_date=date(2026, 10, 30), reason="Provider recommended", actor=None
+    )
     job = only_job(trainee, dqt_jobs.RECOMMEND_FOR_AWARD)
 
     assert run(job) == "succeeded"
 
     trainee.refresh_from_db()
     assert trainee.state == Trainee.State.AWARDED
-    assert timezone.localdate(trainee.awarded_at) == timezone.localdate(
-        trainee.recommended_for_award_at
-    )
-    assert (
-        dqt_on.teacher(trainee.trn)["qtsDate"] == timezone.localdate(trainee.awarded_at).isoformat()
-    )
+    # DQT's QTS date is the outcome date we sent, not the day of the recommendation.
+    assert dqt_on.teacher(trainee.trn)["qtsDate"] == "2026-10-30"
+    assert timezone.localdate(trainee.awarded_at) == date(2026, 10, 30)
     # DQT already has the award: nothing further is sent.
     assert not Job.objects.filter(trainee=trainee, task_name=dqt_jobs.UPDATE_TRAINEE).exists()
 
@@ -243,7 +242,9 @@ def test_award_after_a_dqt_withdrawal_dies_with_10005(dqt_on):
             birth_date=trainee.date_of_birth,
             payload=payloads.withdrawal(trainee),
         )
-    services.trainee_recommend_for_award(trainee=trainee, reason="Recommended", actor=None)
+    services.trainee_recommend_for_award(
+        trainee=trainee, outcome_date=timezone.localdate(), reason="Recommended", actor=None
+    )
     job = only_job(trainee, dqt_jobs.RECOMMEND_FOR_AWARD)
     assert run(job) == "dead"
     assert (job.error_status, job.error_code) == (400, 10005)

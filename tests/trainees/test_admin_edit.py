@@ -1,5 +1,7 @@
 """Editing a trainee in the admin goes through the update service: reason kept, DQT told."""
 
+from datetime import date
+
 import pytest
 
 from dqt import jobs as dqt_jobs
@@ -38,3 +40,49 @@ def test_the_state_cannot_be_edited_on_the_form(client, superuser):
     client.post(url, data)
     trainee.refresh_from_db()
     assert trainee.state == Trainee.State.TRN_RECEIVED
+
+
+def test_the_form_takes_the_hesa_id_iqts_country_and_trainee_start_date(client, superuser):
+    trainee = TraineeFactory(with_trn=True, training_route=Trainee.TrainingRoute.IQTS)
+    client.force_login(superuser)
+    url = f"/admin/trainees/trainee/{trainee.pk}/change/"
+    data = _change_form_data(client, url)
+    data.update(
+        hesa_id="1234567890123",
+        iqts_country="South Korea",
+        trainee_start_date="2026-09-15",
+        change_reason="Provider sent the international details",
+    )
+
+    assert client.post(url, data).status_code == 302
+
+    trainee.refresh_from_db()
+    assert (trainee.hesa_id, trainee.iqts_country, str(trainee.trainee_start_date)) == (
+        "1234567890123",
+        "South Korea",
+        "2026-09-15",
+    )
+
+
+def test_an_iqts_country_dqt_cannot_name_is_refused_on_the_form(client, superuser):
+    trainee = TraineeFactory(with_trn=True, training_route=Trainee.TrainingRoute.IQTS)
+    client.force_login(superuser)
+    url = f"/admin/trainees/trainee/{trainee.pk}/change/"
+    data = _change_form_data(client, url)
+    data.update(iqts_country="Atlantis", change_reason="Typo")
+
+    page = client.post(url, data).content.decode()
+
+    assert "&#x27;Atlantis&#x27; is not a country DQT knows" in page
+    trainee.refresh_from_db()
+    assert trainee.iqts_country == ""
+
+
+def test_the_outcome_date_is_shown_but_not_editable(client, superuser):
+    from tests.factories import awarded_trainee
+
+    trainee = awarded_trainee(recommended_only=True, outcome_date=date(2026, 11, 2))
+    client.force_login(superuser)
+    page = client.get(f"/admin/trainees/trainee/{trainee.pk}/change/").content.decode()
+    assert 'name="outcome_date"' not in page
+    assert "2 Nov 2026" in page

@@ -20,6 +20,7 @@ def test_undoing_an_award_returns_the_trainee_to_trn_received(support_agent, rec
     assert trainee.state == Trainee.State.TRN_RECEIVED
     assert trainee.recommended_for_award_at is None
     assert trainee.awarded_at is None
+    assert trainee.outcome_date is None
     latest = trainee.history.first()
     assert (latest.history_change_reason, latest.history_user) == (
         "Awarded in error",
@@ -35,7 +36,12 @@ def test_undoing_an_award_sends_nothing_to_dqt(support_agent, trainee_changes):
     (sent,) = trainee_changes
     assert sent["event"] == "revert_award"
     assert sent["send_to_dqt"] is False
-    assert sent["changed_fields"] == {"state", "recommended_for_award_at", "awarded_at"}
+    assert sent["changed_fields"] == {
+        "state",
+        "recommended_for_award_at",
+        "awarded_at",
+        "outcome_date",
+    }
 
 
 @pytest.mark.parametrize(
@@ -67,6 +73,7 @@ def test_the_confirmation_page_reminds_the_agent_to_correct_dqt(agent_client):
     assert "State: Awarded → TRN received" in text
     assert "DQT must be corrected too" in text
     assert "Awarded at:" in text
+    assert "Outcome date:" in text
 
 
 def test_the_undo_award_button_is_only_on_awarded_or_recommended_trainees(agent_client):

@@ -1,9 +1,10 @@
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from tests.factories import ApplyApplicationFactory, TraineeFactory
-from trainees.errors import TraineeStateError
+from trainees.errors import TraineeError, TraineeStateError
 from trainees.models import Trainee
 
 S = Trainee.State
@@ -20,17 +21,19 @@ TARGET = {
     "defer": S.DEFERRED,
 }
 CASES = [(event, state) for event in ALLOWED for state in S]
+ARGUMENTS = {"recommend_for_award": (date(2026, 7, 1),)}
 
 
 @pytest.mark.parametrize(("event", "state"), CASES)
 def test_transition_guards_follow_the_reference(event, state):
     trainee = Trainee(state=state, first_names="A", last_name="B")
+    arguments = ARGUMENTS.get(event, ())
     if state in ALLOWED[event]:
-        getattr(trainee, event)()
+        getattr(trainee, event)(*arguments)
         assert trainee.state == TARGET[event]
     else:
         with pytest.raises(TraineeStateError, match=f"Cannot {event.replace('_', ' ')}"):
-            getattr(trainee, event)()
+            getattr(trainee, event)(*arguments)
         assert trainee.state == state
 
 
@@ -79,10 +82,44 @@ def test_submit_for_trn_clears_the_apply_applications_invalid_data():
     assert application.history.first().history_change_reason == "Trainee submitted for TRN"
 
 
-def test_recommend_for_award_stamps_the_time():
-    trainee = Trainee(state=S.TRN_RECEIVED)
-    trainee.recommend_for_award()
+def test_recommend_for_award_stamps_the_time_and_keeps_the_outcome_date():
+    trainee = Trainee(state=S.TRN_RECEIVED, itt_start_date=date(2025, 9, 1))
+    trainee.recommend_for_award(date(2026, 7, 1))
     assert trainee.recommended_for_award_at is not None
+    assert trainee.outcome_date == date(2026, 7, 1)
+
+
+def test_an_outcome_date_of_today_or_the_itt_start_is_accepted():
+    today = timezone.localdate()
+    for outcome_date in (today, date(2025, 9, 1), "2025-09-01"):
+        trainee = Trainee(state=S.TRN_RECEIVED, itt_start_date=date(2025, 9, 1))
+        trainee.recommend_for_award(outcome_date)
+        assert trainee.state == S.RECOMMENDED_FOR_AWARD
+
+
+@pytest.mark.parametrize(
+    ("outcome_date", "message"),
+    [
+        (None, "Enter an outcome date"),
+        ("", "Enter an outcome date"),
+        ("2026-02-30", "Enter a valid outcome date"),
+        ("tomorrow", "Enter a valid outcome date"),
+        ("future", "Outcome date must be in the past"),
+        (date(2025, 8, 31), "The date must not be before the ITT start date"),
+    ],
+)
+def test_recommend_for_award_refuses_an_outcome_date_register_refuses(outcome_date, message):
+    if outcome_date == "future":
+        outcome_date = timezone.localdate() + timedelta(days=1)
+    trainee = Trainee(state=S.TRN_RECEIVED, itt_start_date=date(2025, 9, 1))
+    with pytest.raises(TraineeError) as error:
+        trainee.recommend_for_award(outcome_date)
+    assert str(error.value) == message
+    assert (trainee.state, trainee.outcome_date, trainee.recommended_for_award_at) == (
+        S.TRN_RECEIVED,
+        None,
+        None,
+    )
 
 
 @pytest.mark.parametrize("state", [S.SUBMITTED_FOR_TRN, S.TRN_RECEIVED])

@@ -5,7 +5,7 @@ sends its DQT job through ``trainee_changed``."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
@@ -46,9 +46,18 @@ def trainee_defer(*, trainee: Trainee, reason: str, actor: Any) -> Trainee:
     return _transition(trainee=trainee, event="defer", reason=reason, actor=actor)
 
 
-def trainee_recommend_for_award(*, trainee: Trainee, reason: str, actor: Any) -> Trainee:
-    """TRN received → recommended for award; DQT awards and answers with the QTS/EYTS date."""
-    return _transition(trainee=trainee, event="recommend_for_award", reason=reason, actor=actor)
+def trainee_recommend_for_award(
+    *, trainee: Trainee, outcome_date: date | str, reason: str, actor: Any
+) -> Trainee:
+    """TRN received → recommended for award, with the date the trainee met the standards
+    (not in the future, not before the ITT start date). DQT awards with that date."""
+    return _transition(
+        trainee=trainee,
+        event="recommend_for_award",
+        reason=reason,
+        actor=actor,
+        change=lambda t: t.recommend_for_award(outcome_date),
+    )
 
 
 def trainee_withdraw(

@@ -10,7 +10,7 @@ from ..errors import TraineeStateError
 from ..models import Trainee
 from .base import change_trainee, preview_changes, refuse_discarded
 
-AWARD_FIELDS = ("recommended_for_award_at", "awarded_at")
+AWARD_FIELDS = ("recommended_for_award_at", "awarded_at", "outcome_date")
 AWARD_STATES = frozenset({Trainee.State.RECOMMENDED_FOR_AWARD, Trainee.State.AWARDED})
 
 
@@ -41,7 +41,7 @@ def trainee_revert_award_plan(*, trainee: Trainee) -> FixPlan:
 
 
 def trainee_revert_award(*, trainee: Trainee, reason: str, actor: Any) -> Trainee:
-    """Back to TRN received, award dates cleared; nothing is sent to DQT."""
+    """Back to TRN received, award and outcome dates cleared; nothing is sent to DQT."""
     return change_trainee(
         trainee=trainee,
         event="revert_award",

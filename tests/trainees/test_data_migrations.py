@@ -1,6 +1,8 @@
-"""Training initiative and study mode store Register's integers, and the data migration
-keeps what a stored value meant: a row written with the old integers reads the same after
-migrating (issue 11 §1)."""
+"""Issue 11 §1's data migrations: training initiative and study mode store Register's
+integers, and a row written with the old integers reads the same after migrating; trainees
+already recommended or awarded get an outcome date."""
+
+from datetime import UTC, date, datetime
 
 import pytest
 from django.db import connection
@@ -27,6 +29,7 @@ REGISTER_INITIATIVES = {
 REGISTER_STUDY_MODES = {"part_time": 0, "full_time": 1}
 
 BEFORE_REGISTER_INTEGERS = ("trainees", "0003_playbook_permission_moves_to_regsupport")
+BEFORE_OUTCOME_DATE = ("trainees", "0004_register_integers")
 
 
 def _migrate(target):
@@ -48,13 +51,13 @@ def _old_trainee(apps, **fields):
 
 
 def _old_history_row(apps, trainee, **fields):
+    fields.setdefault("state", 0)
     return apps.get_model("trainees", "HistoricalTrainee").objects.create(
         id=trainee.pk,
         first_names="Old",
         last_name="Row",
         slug=trainee.slug,
         provider_id=trainee.provider_id,
-        state=0,
         progress={},
         created_at=trainee.created_at,
         updated_at=trainee.updated_at,
@@ -109,3 +112,26 @@ def test_a_stored_study_mode_keeps_its_meaning():
     assert Trainee.objects.get(pk=full_time.pk).history.get().study_mode == (
         Trainee.StudyMode.FULL_TIME
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recommended_and_awarded_trainees_get_an_outcome_date():
+    old = _migrate([BEFORE_OUTCOME_DATE])
+    # 23:30 UTC on 1 July is 2 July in London, the day the console showed.
+    recommended_at = datetime(2026, 7, 1, 23, 30, tzinfo=UTC)
+    awarded_at = datetime(2026, 7, 20, 12, 0, tzinfo=UTC)
+    recommended = _old_trainee(old, state=3, recommended_for_award_at=recommended_at)
+    awarded = _old_trainee(
+        old, state=6, recommended_for_award_at=recommended_at, awarded_at=awarded_at
+    )
+    in_training = _old_trainee(old, state=2)
+    _old_history_row(
+        old, awarded, state=6, recommended_for_award_at=recommended_at, awarded_at=awarded_at
+    )
+
+    _migrate(_latest())
+
+    assert Trainee.objects.get(pk=recommended.pk).outcome_date == date(2026, 7, 2)
+    assert Trainee.objects.get(pk=awarded.pk).outcome_date == date(2026, 7, 20)
+    assert Trainee.objects.get(pk=in_training.pk).outcome_date is None
+    assert Trainee.objects.get(pk=awarded.pk).history.get().outcome_date == date(2026, 7, 20)
