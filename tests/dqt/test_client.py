@@ -109,9 +109,11 @@ def test_reading_an_unknown_trn_request_is_a_404(client):
 
 
 def test_a_trn_request_with_an_unknown_subject_names_the_field(client):
-    trainee = TraineeFactory(submitted=True, course_subject_one="underwater basket weaving")
+    # Our payloads send only codes DQT knows (or null), so the unknown code is written here.
+    body = payloads.trn_request(TraineeFactory(submitted=True))
+    body["initialTeacherTraining"]["subject1"] = "999999"
     with pytest.raises(DqtHttpError) as error:
-        client.register_for_trn(str(uuid.uuid4()), payloads.trn_request(trainee))
+        client.register_for_trn(str(uuid.uuid4()), body)
     assert error.value.field_errors == {"initialTeacherTraining.subject1": ["Subject not found"]}
     assert error.value.transient is False
 

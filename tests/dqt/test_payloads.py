@@ -30,7 +30,7 @@ def trainee():
         state=Trainee.State.TRN_RECEIVED,
         trn="1234567",
         course_subject_one="mathematics",
-        course_subject_two="Physics",
+        course_subject_two="physics",
         course_subject_three=None,
         course_min_age=11,
         course_max_age=16,
@@ -119,17 +119,34 @@ def test_every_demo_subject_has_a_hecos_code(trainee):
 
 
 def test_pseudo_codes_for_subjects_hecos_lacks(trainee):
-    trainee.course_subject_one = "citizenship"
-    trainee.course_subject_two = "physical education"
-    trainee.course_subject_three = "design and technology"
+    trainee.course_subject_one = "Citizenship"
+    trainee.course_subject_two = "Physical education"
+    trainee.course_subject_three = "Design and technology"
     itt = payloads.trn_request(trainee)["initialTeacherTraining"]
     assert (itt["subject1"], itt["subject2"], itt["subject3"]) == ("999001", "999002", "999003")
 
 
-def test_an_unknown_subject_is_sent_as_is(trainee):
-    trainee.course_subject_one = "Underwater basket weaving"
-    itt = payloads.trn_request(trainee)["initialTeacherTraining"]
-    assert itt["subject1"] == "Underwater basket weaving"
+@pytest.mark.parametrize(
+    ("subject", "code"),
+    [
+        ("Ancient Hebrew", "101117"),
+        ("art and design", "101361"),
+        ("child development", "100456"),
+        ("Japanese language", "101169"),
+    ],
+)
+def test_registers_subject_names_that_used_to_go_as_text_get_their_codes(trainee, subject, code):
+    trainee.course_subject_one = subject
+    assert payloads.trn_request(trainee)["initialTeacherTraining"]["subject1"] == code
+
+
+@pytest.mark.parametrize(
+    "subject", ["science", "Underwater basket weaving", "citizenship", "Mathematics", "100403"]
+)
+def test_a_name_register_could_not_map_is_sent_as_null(trainee, subject):
+    # Register matched the exact name: another case, an unknown name or a code gave null.
+    trainee.course_subject_one = subject
+    assert payloads.trn_request(trainee)["initialTeacherTraining"]["subject1"] is None
 
 
 def test_degree_institution_is_sent_as_its_ukprn(trainee):
