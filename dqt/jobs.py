@@ -112,12 +112,13 @@ def register_for_trn(
     trainee = _trainee(trainee_id)
     if trainee is None or trainee.trn:
         return
+    # Refused before any TRN request exists: nothing was asked of DQT.
+    payloads.check_sendable(trainee)
+    body = payloads.trn_request(trainee)
     trn_request, _ = TrnRequest.objects.get_or_create(trainee=trainee)
     try:
         with DqtClient() as client:
-            response = client.register_for_trn(
-                str(trn_request.request_id), payloads.trn_request(trainee)
-            )
+            response = client.register_for_trn(str(trn_request.request_id), body)
     except DqtError as error:
         trn_request.response = {"error": str(error)}
         trn_request.state = TrnRequest.State.FAILED
@@ -204,6 +205,7 @@ def update_trainee(job, *, trainee_id: int) -> None:
         if trainee.state == Trainee.State.SUBMITTED_FOR_TRN:
             return  # DQT has only the TRN request so far; the TRN poll brings it up to date
         raise TraineeUpdateMissingTrn(trainee)
+    payloads.check_sendable(trainee)
     with DqtClient() as client:
         client.update_teacher(
             trainee.trn,

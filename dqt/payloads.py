@@ -7,6 +7,7 @@ Field names, enum values and rules are from ``dqt-api.md`` §1 and §3.
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, datetime
 from typing import Any
 
@@ -14,15 +15,16 @@ from django.utils import timezone
 
 from trainees.models import Trainee
 
-from .errors import TraineeMissingData
+from .countries import country_code
+from .errors import NoDqtProgrammeType, TraineeMissingData, UnknownIqtsCountry
 from .reference_data import degree_institution
 from .subjects import hecos_code
 
 Route = Trainee.TrainingRoute
 
 # Register's final DQT-era route → programmeType map (Dqt::Params::TrnRequest::PROGRAMME_TYPE).
-# The teacher degree apprenticeship never had one: DQT rejects the request (programmeType is
-# required), which is the honest outcome.
+# The teacher degree apprenticeship never had one: Register sent null, which DQT refuses, so
+# the jobs refuse it before calling DQT (``check_sendable``).
 PROGRAMME_TYPES: dict[int, str | None] = {
     Route.ASSESSMENT_ONLY: "AssessmentOnlyRoute",
     Route.EARLY_YEARS_ASSESSMENT_ONLY: "EYITTAssessmentOnly",
@@ -59,8 +61,19 @@ def programme_type(trainee: Trainee) -> str | None:
     return PROGRAMME_TYPES.get(trainee.training_route)
 
 
+def check_sendable(trainee: Trainee) -> None:
+    """Refuse, before calling DQT, a TRN request or update DQT is sure to refuse or that
+    Register could not build: a route without a DQT programme type (the teacher degree
+    apprenticeship), or an IQTS country no code can be found for."""
+    if programme_type(trainee) is None:
+        raise NoDqtProgrammeType(trainee)
+    if trainee.iqts_country and country_code(trainee.iqts_country) is None:
+        raise UnknownIqtsCountry(trainee)
+
+
 def trn_request(trainee: Trainee) -> dict[str, Any]:
-    """Body of PUT /v2/trn-requests/{requestId}."""
+    """Body of PUT /v2/trn-requests/{requestId}, keys in Register's order. Names go as they
+    are, however long: Register never shortened them (DQT's limit is 100 characters)."""
     body = {
         "firstName": trainee.first_names,
         "middleName": trainee.middle_names or None,
@@ -68,7 +81,6 @@ def trn_request(trainee: Trainee) -> dict[str, Any]:
         "birthDate": _iso(trainee.date_of_birth),
         "emailAddress": trainee.email or None,
         "slugid": trainee.slug,
-        "genderCode": GENDER_CODES.get(trainee.sex) if trainee.sex is not None else None,
         # Register always sent an address of nulls; DQT ignores it for trainees.
         "address": {
             "addressLine1": None,
@@ -78,6 +90,8 @@ def trn_request(trainee: Trainee) -> dict[str, Any]:
             "postalCode": None,
             "country": None,
         },
+        "husid": trainee.hesa_id or None,
+        "genderCode": _gender_code(trainee),
         "initialTeacherTraining": initial_teacher_training(trainee),
         "qualification": qualification(trainee),
     }
@@ -85,11 +99,11 @@ def trn_request(trainee: Trainee) -> dict[str, Any]:
 
 
 def update(trainee: Trainee, *, include_personal_details: bool = False) -> dict[str, Any]:
-    """Body of PATCH /v2/teachers/update/{trn}.
+    """Body of PATCH /v2/teachers/update/{trn}, as Register's ``Dqt::Params::Update``: nulls
+    are sent (a null ``husid`` clears DQT's).
 
-    Personal details go only when DQT allows PII updates for this teacher
-    (``allowPIIUpdates`` on its record); the caller decides. The date of birth is never sent:
-    DQT matches the teacher by it, which is why a changed date of birth cannot be sent.
+    Personal details, the date of birth among them, go only when DQT allows PII updates for
+    this teacher (``allowPIIUpdates`` on its record); the caller decides.
     """
     itt = initial_teacher_training(trainee)
     outcome = update_outcome(trainee)
@@ -97,6 +111,7 @@ def update(trainee: Trainee, *, include_personal_details: bool = False) -> dict[
         itt["outcome"] = outcome
     body: dict[str, Any] = {
         "trn": trainee.trn or None,
+        "husid": trainee.hesa_id or None,
         "initialTeacherTraining": itt,
         "qualification": qualification(trainee),
     }
@@ -107,10 +122,11 @@ def update(trainee: Trainee, *, include_personal_details: bool = False) -> dict[
                 "middleName": trainee.middle_names or None,
                 "lastName": trainee.last_name,
                 "emailAddress": trainee.email or None,
-                "genderCode": GENDER_CODES.get(trainee.sex) if trainee.sex is not None else None,
+                "genderCode": _gender_code(trainee),
+                "dateOfBirth": _iso(trainee.date_of_birth),
             }
         )
-    return _without_nulls(body)
+    return body
 
 
 def update_outcome(trainee: Trainee) -> str | None:
@@ -130,24 +146,17 @@ def withdrawal(trainee: Trainee) -> dict[str, Any]:
 
 
 def award(trainee: Trainee) -> dict[str, Any]:
-    """Body of PUT /v2/teachers/{trn}/itt-outcome for an award: DQT's QTS/EYTS date becomes
-    the assessment date, the day the trainee was recommended for award."""
+    """Body of PUT /v2/teachers/{trn}/itt-outcome for an award: the assessment date is the
+    outcome date, the day the trainee met the standards; DQT makes it the QTS/EYTS date."""
+    if trainee.outcome_date is None:
+        raise TraineeMissingData(
+            f"Cannot recommend for award on DQT without an outcome date (id: {trainee.pk})"
+        )
     return {
         "ittProviderUkprn": trainee.provider.ukprn,
         "outcome": "Pass",
-        "assessmentDate": _iso(assessment_date(trainee)),
+        "assessmentDate": _iso(trainee.outcome_date),
     }
-
-
-def assessment_date(trainee: Trainee) -> date:
-    outcome_date = getattr(trainee, "outcome_date", None)
-    if outcome_date:
-        return outcome_date
-    if trainee.recommended_for_award_at:
-        return timezone.localdate(trainee.recommended_for_award_at)
-    raise TraineeMissingData(
-        f"Cannot recommend for award on DQT without a recommendation date (id: {trainee.pk})"
-    )
 
 
 def initial_teacher_training(trainee: Trainee) -> dict[str, Any]:
@@ -155,19 +164,51 @@ def initial_teacher_training(trainee: Trainee) -> dict[str, Any]:
     return {
         "providerUkprn": trainee.provider.ukprn,
         "programmeStartDate": _iso(trainee.itt_start_date),
-        "programmeEndDate": _iso(trainee.itt_end_date),
+        "programmeEndDate": _iso(trainee.itt_end_date or estimated_end_date(trainee)),
         "programmeType": ptype,
         "subject1": hecos_code(trainee.course_subject_one),
         "subject2": hecos_code(trainee.course_subject_two),
         "subject3": hecos_code(trainee.course_subject_three),
         "ageRangeFrom": trainee.course_min_age,
         "ageRangeTo": trainee.course_max_age,
+        # Register read the aim and type from HESA metadata, which we do not hold: with none,
+        # an IQTS trainee's type is IQTS and everything else is null, as in Register.
         "ittQualificationAim": None,
         "ittQualificationType": "InternationalQualifiedTeacherStatus"
         if ptype == "InternationalQualifiedTeacherStatus"
         else None,
-        "trainingCountryCode": None,
+        "trainingCountryCode": country_code(trainee.iqts_country),
     }
+
+
+def estimated_end_date(trainee: Trainee) -> date | None:
+    """Register's ``Trainee#estimated_end_date``, sent when the ITT end date is missing: the
+    start (the trainee's own, else the ITT start) plus the usual length of the course. None
+    without a start date (Register failed there; DQT then says the end date is missing)."""
+    start = trainee.trainee_start_date or trainee.itt_start_date
+    if start is None:
+        return None
+    part_time = trainee.study_mode == Trainee.StudyMode.PART_TIME
+    full_time = trainee.study_mode == Trainee.StudyMode.FULL_TIME
+    if trainee.training_route == Route.PROVIDER_LED_UNDERGRAD and part_time:
+        months = 70
+    elif trainee.training_route == Route.PROVIDER_LED_UNDERGRAD and full_time:
+        months = 34
+    elif trainee.training_route == Route.OPT_IN_UNDERGRAD or part_time:
+        months = 22
+    else:
+        months = 10
+    return _add_months(start, months)
+
+
+def _add_months(day: date, months: int) -> date:
+    """Rails' ``date + n.months``: the same day n months on, or that month's last day."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year += day.year
+    month += 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
 
 
 def qualification(trainee: Trainee) -> dict[str, Any] | None:
@@ -184,6 +225,10 @@ def qualification(trainee: Trainee) -> dict[str, Any] | None:
         "date": None,
         "heQualificationType": None,
     }
+
+
+def _gender_code(trainee: Trainee) -> str | None:
+    return GENDER_CODES.get(trainee.sex) if trainee.sex is not None else None
 
 
 def _iso(value: date | datetime | None) -> str | None:

@@ -64,7 +64,7 @@ def dqt_fix_date_of_birth_and_retry(
             "Ask DQT before retrying."
         )
     trainee.date_of_birth = date_of_birth
-    # Not sent to DQT: it matches the teacher by date of birth, so the retried job now matches.
+    # Not sent on its own: the date is DQT's, and the retried job carries it.
     trainee.save_with_reason(reason, actor=actor)
     return job_retry(job=job, actor=actor, reason=reason)
 

@@ -5,10 +5,11 @@ nothing is sent for a change that did not happen (jobs publish on commit).
 
 * submitted for TRN → register for TRN (which then polls for the TRN);
 * withdrawn → withdraw on DQT; recommended for award → recommend for award;
-* any other change DQT holds (training, degree, provider, names, deferral) → update,
-  unless the service says the playbook sends nothing (route change, award undo) or the
-  trainee is not in a state DQT accepts updates for. A date-of-birth change alone is not
-  sent: DQT matches the teacher by it, so it cannot be changed through the API.
+* any other change to what the update sends (training, degree, provider, names, date of
+  birth, HESA id, IQTS country, deferral) → update, unless the service says the playbook
+  sends nothing (route change, award undo) or the trainee is not in a state DQT accepts
+  updates for. A date of birth goes in the update when DQT allows personal-detail updates,
+  as Register sent it; DQT finds the teacher by slug first, so the new date still matches.
 """
 
 from __future__ import annotations
@@ -17,22 +18,28 @@ from trainees.models import Trainee
 
 from . import jobs
 
-# DQT holds the course's subjects, ages and dates, but not its id, phase or study mode.
+# What the update sends: the course's subjects, ages and dates, but not its id or phase.
+# The study mode and the trainee start date count only through the estimated end date sent
+# when there is no ITT end date.
 DQT_HELD_FIELDS = frozenset(
     {
         "first_names",
         "middle_names",
         "last_name",
+        "date_of_birth",
         "email",
         "sex",
+        "hesa_id",
         "state",
         "trn",
         "provider",
         "training_route",
         *Trainee.COURSE_FIELDS,
+        "trainee_start_date",
+        "iqts_country",
         "degree_institution_uuid",
     }
-) - {"course_uuid", "course_education_phase", "study_mode"}
+) - {"course_uuid", "course_education_phase"}
 EVENT_JOBS = {
     "submit_for_trn": jobs.register_for_trn,
     "withdraw": jobs.withdraw_trainee,
@@ -49,6 +56,7 @@ def on_trainee_changed(
     if job is not None:
         job.enqueue(trainee=trainee, trainee_id=trainee.pk)
         return
-    fields = {f.removesuffix("_id") for f in changed_fields}
+    # A foreign key may be named by its column ("provider_id"); "hesa_id" is a field's name.
+    fields = {*changed_fields, *(f.removesuffix("_id") for f in changed_fields)}
     if trainee.state in jobs.UPDATABLE_STATES and (fields & DQT_HELD_FIELDS):
         jobs.update_trainee.enqueue(trainee=trainee, trainee_id=trainee.pk)

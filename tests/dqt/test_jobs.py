@@ -128,11 +128,81 @@ def test_an_edit_dqt_holds_is_sent_as_an_update(dqt_on):
     assert f"/v2/teachers/update/{trainee.trn}" in patch[0]["path"]
 
 
-def test_a_date_of_birth_change_alone_sends_nothing(dqt_on):
-    trainee = TraineeFactory(with_trn=True)
-    trainee.date_of_birth = trainee.date_of_birth - timedelta(days=1)
+def _sent(fake, method):
+    return [c for c in fake.calls if c["method"] == method]
+
+
+def test_a_date_of_birth_change_is_sent_in_the_update_when_dqt_allows_pii(dqt_on):
+    trainee = _on_dqt(dqt_on, TraineeFactory(with_trn=True), allowPIIUpdates=True)
+    trainee.date_of_birth = date(1995, 4, 11)
     services.trainee_update(trainee=trainee, reason="Typo in date of birth", actor=None)
-    assert not Job.objects.filter(trainee=trainee).exists()
+    update = only_job(trainee, dqt_jobs.UPDATE_TRAINEE)
+
+    assert run(update) == "succeeded"
+
+    (patch,) = _sent(dqt_on, "PATCH")
+    assert patch["body"]["dateOfBirth"] == "1995-04-11"
+    assert patch["query"]["birthDate"] == "1995-04-11"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("hesa_id", "1712345678901"), ("iqts_country", "Ireland"), ("trainee_start_date", None)],
+)
+def test_a_change_to_a_new_field_the_update_sends_queues_one(dqt_on, field, value):
+    trainee = TraineeFactory(with_trn=True, trainee_start_date=date(2026, 9, 8))
+    setattr(trainee, field, value)
+    services.trainee_update(trainee=trainee, reason="Provider corrected it", actor=None)
+    assert only_job(trainee, dqt_jobs.UPDATE_TRAINEE).state == Job.State.ENQUEUED
+
+
+def test_the_update_carries_the_husid(dqt_on):
+    trainee = _on_dqt(dqt_on, TraineeFactory(with_trn=True))
+    trainee.hesa_id = "1712345678901"
+    services.trainee_update(trainee=trainee, reason="HESA id from the provider", actor=None)
+
+    assert run(only_job(trainee, dqt_jobs.UPDATE_TRAINEE)) == "succeeded"
+
+    (patch,) = _sent(dqt_on, "PATCH")
+    assert patch["body"]["husid"] == "1712345678901"
+
+
+def test_a_teacher_degree_apprentice_is_refused_before_calling_dqt(dqt_on):
+    trainee = TraineeFactory(training_route=Trainee.TrainingRoute.TEACHER_DEGREE_APPRENTICESHIP)
+    services.trainee_submit_for_trn(trainee=trainee, reason="Provider submitted", actor=None)
+    register = only_job(trainee, dqt_jobs.REGISTER_FOR_TRN)
+
+    assert run(register) == "dead"
+
+    assert register.error_title == "No DQT programme type for the training route"
+    assert register.error_status is None
+    assert register.error_message.startswith(f"Cannot send trainee {trainee.pk} to DQT: ")
+    assert dqt_on.calls == []
+    assert not TrnRequest.objects.filter(trainee=trainee).exists()
+
+
+def test_an_update_of_a_teacher_degree_apprentice_is_refused_before_calling_dqt(dqt_on):
+    trainee = TraineeFactory(
+        with_trn=True, training_route=Trainee.TrainingRoute.TEACHER_DEGREE_APPRENTICESHIP
+    )
+    job = dqt_jobs.update_trainee.enqueue(trainee=trainee, trainee_id=trainee.pk)
+    assert run(job) == "dead"
+    assert job.error_title == "No DQT programme type for the training route"
+    assert _sent(dqt_on, "PATCH") == []
+
+
+def test_an_iqts_trainee_is_registered_with_the_training_country_code(dqt_on):
+    trainee = TraineeFactory(training_route=Trainee.TrainingRoute.IQTS, iqts_country="Ireland")
+    services.trainee_submit_for_trn(trainee=trainee, reason="Provider submitted", actor=None)
+
+    assert run(only_job(trainee, dqt_jobs.REGISTER_FOR_TRN)) == "succeeded"
+
+    (put,) = _sent(dqt_on, "PUT")
+    itt = put["body"]["initialTeacherTraining"]
+    assert (itt["programmeType"], itt["trainingCountryCode"]) == (
+        "InternationalQualifiedTeacherStatus",
+        "IE",
+    )
 
 
 def test_route_change_and_award_undo_send_nothing(dqt_on):

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from dqt import payloads
-from dqt.errors import TraineeMissingData
+from dqt.errors import NoDqtProgrammeType, TraineeMissingData, UnknownIqtsCountry
 from tests.factories import ProviderFactory, TraineeFactory
 from trainees.models import Trainee
 
@@ -50,6 +50,35 @@ def test_trn_request_has_registers_fields(trainee):
     assert body["genderCode"] == "Female"
     assert set(body["address"].values()) == {None}
     assert "qualification" not in body
+    assert "husid" not in body  # no HESA id
+
+
+def test_trn_request_keys_are_in_registers_order_with_the_husid(trainee):
+    trainee.middle_names = "Jo"
+    trainee.hesa_id = "1712345678901"
+    body = payloads.trn_request(trainee)
+    assert list(body) == [
+        "firstName",
+        "middleName",
+        "lastName",
+        "birthDate",
+        "emailAddress",
+        "slugid",
+        "address",
+        "husid",
+        "genderCode",
+        "initialTeacherTraining",
+    ]
+    assert body["husid"] == "1712345678901"
+
+
+def test_names_over_dqts_length_limits_are_sent_whole_as_register_did(trainee):
+    trainee.first_names = "A" * 120
+    trainee.last_name = "B" * 101
+    body = payloads.trn_request(trainee)
+    assert (body["firstName"], body["lastName"]) == ("A" * 120, "B" * 101)
+    update = payloads.update(trainee, include_personal_details=True)
+    assert (update["firstName"], update["lastName"]) == ("A" * 120, "B" * 101)
 
 
 def test_trn_request_training_carries_provider_dates_ages_and_subject_codes(trainee):
@@ -92,6 +121,73 @@ def test_iqts_sends_its_qualification_type(trainee):
     trainee.training_route = Route.IQTS
     itt = payloads.trn_request(trainee)["initialTeacherTraining"]
     assert itt["ittQualificationType"] == "InternationalQualifiedTeacherStatus"
+
+
+@pytest.mark.parametrize(("country", "code"), [("Ireland", "IE"), ("South Korea", "KR")])
+def test_iqts_sends_the_training_country_code(trainee, country, code):
+    trainee.training_route = Route.IQTS
+    trainee.iqts_country = country
+    assert payloads.trn_request(trainee)["initialTeacherTraining"]["trainingCountryCode"] == code
+    assert payloads.update(trainee)["initialTeacherTraining"]["trainingCountryCode"] == code
+
+
+def test_a_trainee_without_an_iqts_country_sends_no_training_country(trainee):
+    assert payloads.trn_request(trainee)["initialTeacherTraining"]["trainingCountryCode"] is None
+
+
+def test_an_iqts_country_without_a_code_is_refused_before_calling_dqt(trainee):
+    trainee.training_route = Route.IQTS
+    trainee.iqts_country = "Atlantis"
+    with pytest.raises(UnknownIqtsCountry, match="no country code for the IQTS country"):
+        payloads.check_sendable(trainee)
+
+
+def test_the_teacher_degree_apprenticeship_is_refused_before_calling_dqt(trainee):
+    trainee.training_route = Route.TEACHER_DEGREE_APPRENTICESHIP
+    with pytest.raises(NoDqtProgrammeType) as error:
+        payloads.check_sendable(trainee)
+    assert error.value.title == "No DQT programme type for the training route"
+    assert "no programme type for Teacher degree apprenticeship" in str(error.value)
+    assert error.value.transient is False
+
+
+def test_every_other_route_can_be_sent(trainee):
+    for route in Route:
+        if route != Route.TEACHER_DEGREE_APPRENTICESHIP:
+            trainee.training_route = route
+            payloads.check_sendable(trainee)
+
+
+@pytest.mark.parametrize(
+    ("route", "study_mode", "end"),
+    [
+        # Register's spec (trn_request_spec.rb, "itt_end_date is missing") from 1 Sep 2026.
+        (Route.PROVIDER_LED_UNDERGRAD, Trainee.StudyMode.PART_TIME, "2032-07-01"),
+        (Route.SCHOOL_DIRECT_TUITION_FEE, Trainee.StudyMode.PART_TIME, "2028-07-01"),
+        (Route.PROVIDER_LED_UNDERGRAD, Trainee.StudyMode.FULL_TIME, "2029-07-01"),
+        (Route.SCHOOL_DIRECT_TUITION_FEE, Trainee.StudyMode.FULL_TIME, "2027-07-01"),
+        (Route.OPT_IN_UNDERGRAD, Trainee.StudyMode.FULL_TIME, "2028-07-01"),
+        (Route.SCHOOL_DIRECT_TUITION_FEE, None, "2027-07-01"),
+    ],
+)
+def test_a_missing_itt_end_date_sends_registers_estimated_end_date(trainee, route, study_mode, end):
+    trainee.itt_end_date = None
+    trainee.training_route = route
+    trainee.study_mode = study_mode
+    assert payloads.trn_request(trainee)["initialTeacherTraining"]["programmeEndDate"] == end
+
+
+def test_the_estimate_starts_from_the_trainee_start_date_and_keeps_to_the_month(trainee):
+    trainee.itt_end_date = None
+    trainee.trainee_start_date = date(2026, 4, 30)
+    trainee.study_mode = Trainee.StudyMode.FULL_TIME
+    # 30 April + 10 months: February has no 30th, so its last day (Rails' months).
+    assert payloads.update(trainee)["initialTeacherTraining"]["programmeEndDate"] == "2027-02-28"
+
+
+def test_without_any_start_or_end_date_the_end_date_is_sent_empty(trainee):
+    trainee.itt_start_date = trainee.itt_end_date = None
+    assert payloads.trn_request(trainee)["initialTeacherTraining"]["programmeEndDate"] is None
 
 
 @pytest.mark.parametrize(
@@ -165,7 +261,15 @@ def test_update_sends_in_training_for_a_trainee_with_a_trn(trainee):
     body = payloads.update(trainee)
     assert body["trn"] == "1234567"
     assert body["initialTeacherTraining"]["outcome"] == "InTraining"
-    assert "firstName" not in body and "birthDate" not in body
+    assert "firstName" not in body and "dateOfBirth" not in body
+
+
+def test_update_sends_registers_keys_nulls_included(trainee):
+    body = payloads.update(trainee)
+    assert list(body) == ["trn", "husid", "initialTeacherTraining", "qualification"]
+    assert (body["husid"], body["qualification"]) == (None, None)
+    trainee.hesa_id = "1712345678901"
+    assert payloads.update(trainee)["husid"] == "1712345678901"
 
 
 def test_update_sends_under_assessment_for_assessment_only(trainee):
@@ -187,30 +291,40 @@ def test_update_sends_no_outcome_for_completed_trainees(trainee, state):
     assert "outcome" not in payloads.update(trainee)["initialTeacherTraining"]
 
 
-def test_update_sends_personal_details_only_when_dqt_allows_them(trainee):
+def test_update_sends_personal_details_with_the_date_of_birth_when_dqt_allows_them(trainee):
     body = payloads.update(trainee, include_personal_details=True)
-    assert (body["firstName"], body["lastName"], body["genderCode"]) == (
+    assert list(body)[4:] == [
+        "firstName",
+        "middleName",
+        "lastName",
+        "emailAddress",
+        "genderCode",
+        "dateOfBirth",
+    ]
+    assert (body["firstName"], body["lastName"], body["genderCode"], body["dateOfBirth"]) == (
         "Ann Marie",
         "Lee",
         "Female",
+        "1990-01-02",
     )
-    assert "dateOfBirth" not in body
 
 
 def test_withdrawal_names_the_provider_and_outcome(trainee):
     assert payloads.withdrawal(trainee) == {"ittProviderUkprn": "10012345", "outcome": "Withdrawn"}
 
 
-def test_award_sends_pass_with_the_recommendation_date(trainee):
+def test_award_sends_pass_with_the_outcome_date_not_the_recommendation_day(trainee):
     trainee.recommended_for_award_at = datetime(2026, 7, 15, 10, 0, tzinfo=UTC)
+    trainee.outcome_date = date(2026, 7, 1)
     assert payloads.award(trainee) == {
         "ittProviderUkprn": "10012345",
         "outcome": "Pass",
-        "assessmentDate": "2026-07-15",
+        "assessmentDate": "2026-07-01",
     }
 
 
-def test_award_without_a_recommendation_date_is_refused(trainee):
-    trainee.recommended_for_award_at = None
-    with pytest.raises(TraineeMissingData, match="without a recommendation date"):
+def test_award_without_an_outcome_date_is_refused(trainee):
+    trainee.recommended_for_award_at = datetime(2026, 7, 15, 10, 0, tzinfo=UTC)
+    trainee.outcome_date = None
+    with pytest.raises(TraineeMissingData, match="without an outcome date"):
         payloads.award(trainee)
