@@ -142,18 +142,24 @@ class DqtClient:
         except requests.ConnectionError as error:
             raise DqtConnectionError(f"Could not reach DQT at {self.base_url}: {error}") from error
         if response.status_code not in SUCCESS[method]:
-            raise DqtHttpError(
-                status=response.status_code, body=response.text, method=method, url=response.url
-            )
+            raise _http_error(response, method)
         if not response.text:
             return {}
         try:
             parsed = response.json()
         except ValueError as error:
-            raise DqtHttpError(
-                status=response.status_code, body=response.text, method=method, url=response.url
-            ) from error
+            raise _http_error(response, method) from error
         return parsed if isinstance(parsed, dict) else {"results": parsed}
+
+
+def _http_error(response: requests.Response, method: str) -> DqtHttpError:
+    return DqtHttpError(
+        status=response.status_code,
+        body=response.text,
+        headers=response.headers,
+        method=method,
+        url=response.url,
+    )
 
 
 def _iso(value: date | str | None) -> str:

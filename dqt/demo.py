@@ -16,16 +16,33 @@ from jobs.models import Job
 from trainees.models import Trainee
 
 from . import jobs
+from .errors import DqtHttpError
 from .reference_data import degree_institutions
 
 REASON = "Demo data"
 
 
+# The headers DQT answers an error with (its Program.cs adds the last three).
+DQT_ERROR_HEADERS = {
+    "Content-Type": "application/problem+json; charset=utf-8",
+    "Date": "Fri, 20 Nov 2026 10:00:00 GMT",
+    "X-Frame-Options": "deny",
+    "X-Content-Type-Options": "nosniff",
+    "X-XSS-Protection": "0",
+}
+
+
+def _message(status: int, body: dict) -> str:
+    """The error text a failed call leaves, as the client writes it."""
+    text = json.dumps(body, separators=(",", ":"))
+    return str(DqtHttpError(status=status, body=text, headers=DQT_ERROR_HEADERS))
+
+
 def _problem(status: int, title: str, code: int | None = None) -> tuple[str, dict]:
-    body = {"title": title, "status": status}
+    body: dict = {"title": title, "status": status}
     if code is not None:
         body["errorCode"] = code
-    return f"status: {status}, body: {json.dumps(body, separators=(',', ':'))}", body
+    return _message(status, body), body
 
 
 def _validation(field: str, message: str) -> tuple[str, dict]:
@@ -35,7 +52,7 @@ def _validation(field: str, message: str) -> tuple[str, dict]:
         "status": 400,
         "errors": {field: [message]},
     }
-    return f"status: 400, body: {json.dumps(body, separators=(',', ':'))}", body
+    return _message(400, body), body
 
 
 def _kinds():

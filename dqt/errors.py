@@ -8,7 +8,8 @@ refusal a support agent sees.
 The ledger fills its indexed error columns from these attributes (read with ``getattr``):
 ``status``, ``error_code``, ``title``, ``field_errors`` and ``transient``. Keep the names.
 
-``str(DqtHttpError)`` is the Sidekiq-era text ``status: 404, body: {...}`` so the old console
+``str(DqtHttpError)`` is Register's client text (``Dqt::Client::HttpError``):
+``status: 404, body: {...}, headers: {"content-type" => [...], ...}``, so the old console
 idioms (``error_message.startswith("status: 405")``) and the playbook's examples still read
 the same.
 """
@@ -16,6 +17,8 @@ the same.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from regsupport.errors import Refusal
@@ -58,9 +61,18 @@ class DqtHttpError(DqtError):
 
     status: int  # always set: an HTTP error has a status
 
-    def __init__(self, *, status: int, body: str, method: str = "", url: str = ""):
+    def __init__(
+        self,
+        *,
+        status: int,
+        body: str,
+        headers: Mapping[str, str] | None = None,
+        method: str = "",
+        url: str = "",
+    ):
         self.status = status
         self.body = body or ""
+        self.headers = dict(headers or {})
         self.method = method
         self.url = url
         self.problem = parse_problem(self.body)
@@ -76,7 +88,9 @@ class DqtHttpError(DqtError):
             )[:255]
         code = self.problem.get("errorCode")
         self.error_code = code if isinstance(code, int) else None
-        super().__init__(f"status: {status}, body: {self.body}")
+        super().__init__(
+            f"status: {status}, body: {self.body}, headers: {ruby_headers(self.headers)}"
+        )
 
     @property
     def field_errors(self) -> dict[str, list[str]]:
@@ -95,6 +109,45 @@ class DqtHttpError(DqtError):
 
     def has_field_error(self, field: str, message: str) -> bool:
         return message in self.field_errors.get(field, [])
+
+
+def ruby_headers(headers: Mapping[str, str]) -> str:
+    """Headers as Register's error text printed HTTParty's: Ruby 3.4's ``Hash#inspect`` of
+    lower-case names to lists of values, ``{"content-type" => ["application/json"]}``."""
+    items = (
+        f"{_ruby_string(name.lower())} => [{_ruby_string(value)}]"
+        for name, value in headers.items()
+    )
+    return "{" + ", ".join(items) + "}"
+
+
+# Header values reach HTTParty as binary strings: other control characters print as \xNN.
+_RUBY_ESCAPES = {
+    "\\": "\\\\",
+    '"': '\\"',
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\f": "\\f",
+    "\v": "\\v",
+    "\b": "\\b",
+    "\a": "\\a",
+    "\x1b": "\\e",
+}
+
+
+def _ruby_string(value: str) -> str:
+    """Ruby's ``String#inspect``: double quotes, backslash escapes, ``#{`` kept literal."""
+
+    def escape(match: re.Match[str]) -> str:
+        char = match.group()
+        if char in _RUBY_ESCAPES:
+            return _RUBY_ESCAPES[char]
+        if char.startswith("#"):
+            return "\\" + char
+        return f"\\x{ord(char):02X}"
+
+    return '"' + re.sub(r'[\\"]|#[{$@]|[\x00-\x1f\x7f]', escape, value) + '"'
 
 
 def parse_problem(body: str) -> dict[str, Any]:

@@ -137,9 +137,9 @@ def test_update_with_another_date_of_birth_is_teacher_not_found(client, trainee,
     assert error.value.status == 404
     assert error.value.error_code == 10001
     assert error.value.title == "Teacher with specified TRN not found"
-    assert str(error.value) == (
+    assert str(error.value).startswith(
         'status: 404, body: {"title":"Teacher with specified TRN not found",'
-        '"status":404,"errorCode":10001}'
+        '"status":404,"errorCode":10001}, headers: {'
     )
 
 
@@ -221,9 +221,9 @@ def test_award_after_a_withdrawal_on_dqt_is_no_incomplete_itt_record(client, tra
     withdraw(client, trainee)
     with pytest.raises(DqtHttpError) as error:
         award(client, trainee)
-    assert str(error.value) == (
+    assert str(error.value).startswith(
         'status: 400, body: {"title":"Teacher has no incomplete ITT record",'
-        '"status":400,"errorCode":10005}'
+        '"status":400,"errorCode":10005}, headers: {'
     )
     assert error.value.error_code == 10005
 
@@ -293,8 +293,17 @@ def test_an_injected_500_is_transient(client, trainee, on_dqt, fake_dqt):
     with pytest.raises(DqtHttpError) as error:
         update(client, trainee)
     assert error.value.transient is True
-    assert str(error.value) == "status: 500, body: "
+    assert str(error.value).startswith("status: 500, body: , headers: {")
     update(client, trainee)  # the next call succeeds
+
+
+def test_the_error_text_ends_with_dqts_headers_as_registers_client_wrote_them(client):
+    with pytest.raises(DqtHttpError) as error:
+        client.get_trn_request(str(uuid.uuid4()))
+    headers = str(error.value).split(", headers: ", 1)[1]
+    assert headers.startswith("{") and headers.endswith("]}")
+    assert '"content-type" => ["application/problem+json; charset=utf-8"]' in headers
+    assert error.value.headers["Content-Type"] == "application/problem+json; charset=utf-8"
 
 
 def test_too_many_requests_is_transient(client, trainee, on_dqt, fake_dqt):

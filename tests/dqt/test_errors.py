@@ -20,15 +20,34 @@ pytestmark = pytest.mark.django_db
 BODY_10005 = '{"title":"Teacher has no incomplete ITT record","status":400,"errorCode":10005}'
 
 
-def test_http_error_text_is_the_sidekiq_era_message():
+def test_http_error_text_is_registers_client_message():
     error = DqtHttpError(status=400, body=BODY_10005)
-    assert str(error) == f"status: 400, body: {BODY_10005}"
+    assert str(error) == f"status: 400, body: {BODY_10005}, headers: {{}}"
     assert (error.status, error.error_code, error.title) == (
         400,
         10005,
         "Teacher has no incomplete ITT record",
     )
     assert error.field_errors == {}
+
+
+def test_headers_are_printed_as_ruby_printed_httpartys():
+    error = DqtHttpError(
+        status=404,
+        body="",
+        headers={"Content-Type": "application/problem+json; charset=utf-8", "X-Note": 'a "b"'},
+    )
+    assert str(error) == (
+        'status: 404, body: , headers: {"content-type" => '
+        '["application/problem+json; charset=utf-8"], "x-note" => ["a \\"b\\""]}'
+    )
+
+
+def test_registers_way_of_reading_the_body_back_still_works():
+    # Register's Dqt::BaseFindJobs: error.split("body: ").last.split(", headers:").first
+    message = str(DqtHttpError(status=400, body=BODY_10005, headers={"Date": "today"}))
+    assert message.split("body: ")[-1].split(", headers:")[0] == BODY_10005
+    assert message.startswith("status: 400")
 
 
 def test_http_error_with_a_body_that_is_not_json_keeps_the_raw_text():
