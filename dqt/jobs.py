@@ -12,7 +12,7 @@ quietly when the integration flag is off or the trainee no longer needs the call
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -43,6 +43,8 @@ WITHDRAW_TRAINEE = "dqt.withdraw_trainee"
 RECOMMEND_FOR_AWARD = "dqt.recommend_for_award"
 SYSTEM_REASON = "DQT integration"
 
+OCTOBER_EXTRA_POLL_DAYS = 6
+
 UPDATABLE_STATES = (
     Trainee.State.SUBMITTED_FOR_TRN,
     Trainee.State.TRN_RECEIVED,
@@ -71,8 +73,12 @@ def max_poll_days() -> int:
 
 
 def poll_deadline(trainee: Trainee) -> datetime:
-    start = trainee.submitted_for_trn_at or timezone.now()
-    return start + timedelta(days=max_poll_days())
+    """``submitted_for_trn_at`` + ``jobs.max_poll_duration_days``, and six days more when the
+    deadline is set in October, the month of most registrations (Register's
+    ``RetrieveTrnJob#timeout``; the month is UTC's, as Rails' ``Time.zone`` was)."""
+    now = timezone.now()
+    days = max_poll_days() + (OCTOBER_EXTRA_POLL_DAYS if now.astimezone(UTC).month == 10 else 0)
+    return (trainee.submitted_for_trn_at or now) + timedelta(days=days)
 
 
 def _moment(value: str) -> datetime:
@@ -143,7 +149,7 @@ def retrieve_trn(
     job, *, trn_request_id: int, timeout_after: str | None = None, then_update: bool = False
 ) -> None:
     """Poll GET trn-requests/{id} every ``jobs.poll_delay_hours`` until DQT gives a TRN or the
-    deadline (``submitted_for_trn_at`` + ``jobs.max_poll_duration_days``) passes.
+    deadline (``poll_deadline``) passes.
     ``then_update``: send the trainee's details once the TRN is in (a support fix's restart
     after an update failed for want of a TRN)."""
     if not integration_enabled():

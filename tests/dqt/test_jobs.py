@@ -1,7 +1,7 @@
 """The five DQT jobs, run by the ledger's runner in this process against the fake DQT over
 HTTP (tests/dqt/test_end_to_end.py runs them in a real worker)."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -79,6 +79,22 @@ def test_the_poll_times_out_after_the_deadline_and_alerts_slack(dqt_on, slack):
     )
     assert poll.error_title == "TRN poll timed out"
     assert "has timed out after 4 days" in slack[0]["text"]
+
+
+@pytest.mark.parametrize(
+    ("now", "days"),
+    [
+        (datetime(2026, 10, 15, 9, 0, tzinfo=UTC), 10),
+        (datetime(2026, 10, 31, 23, 30, tzinfo=UTC), 10),
+        (datetime(2026, 11, 2, 9, 0, tzinfo=UTC), 4),
+        # 00:30 on 1 October in London, but still September in UTC, which Register used.
+        (datetime(2026, 9, 30, 23, 30, tzinfo=UTC), 4),
+    ],
+)
+def test_a_poll_deadline_set_in_october_gives_dqt_six_more_days(monkeypatch, now, days):
+    trainee = TraineeFactory.build(submitted_for_trn_at=now - timedelta(minutes=5))
+    monkeypatch.setattr(dqt_jobs.timezone, "now", lambda: now)
+    assert dqt_jobs.poll_deadline(trainee) == trainee.submitted_for_trn_at + timedelta(days=days)
 
 
 def test_a_registration_refused_by_dqt_is_dead_and_the_request_marked_failed(dqt_on):
