@@ -209,30 +209,41 @@ class TraineeMissingData(DqtError):
     """The trainee lacks something DQT requires (date of birth, outcome date …)."""
 
 
-class NoDqtProgrammeType(TraineeMissingData):
-    """The trainee's route has no DQT programme type. Register sent null for the teacher
-    degree apprenticeship and DQT refused it ("'Initial Teacher Training Programme Type' must
-    not be empty."); we refuse before calling."""
+class TraineeNotSendable(TraineeMissingData):
+    """Refused before calling DQT: the request as it stands would be refused, or Register
+    could not build it. Each kind has its own ``title``."""
+
+    def __init__(self, trainee):
+        super().__init__(f"Cannot send trainee {trainee.pk} to DQT: {self.why(trainee)}")
+
+    def why(self, trainee) -> str:
+        raise NotImplementedError
+
+
+class NoDqtProgrammeType(TraineeNotSendable):
+    """The route has no DQT programme type. Register sent null for the teacher degree
+    apprenticeship and DQT refused it ("'Initial Teacher Training Programme Type' must not be
+    empty.")."""
 
     title = "No DQT programme type for the training route"
 
-    def __init__(self, trainee):
+    def why(self, trainee) -> str:
         route = trainee.get_training_route_display() or "no training route"
-        super().__init__(
-            f"Cannot send trainee {trainee.pk} to DQT: DQT has no programme type for "
-            f"{route} (Register sent none, and DQT refuses a trainee without one)"
+        return (
+            f"DQT has no programme type for {route} (Register sent none, and DQT refuses a "
+            "trainee without one)"
         )
 
 
-class UnknownIqtsCountry(TraineeMissingData):
+class UnknownIqtsCountry(TraineeNotSendable):
     """The IQTS country is a name no DQT country code could be found for."""
 
     title = "No DQT country code for the IQTS country"
 
-    def __init__(self, trainee):
-        super().__init__(
-            f"Cannot send trainee {trainee.pk} to DQT: no country code for the IQTS country "
-            f"'{trainee.iqts_country}'; correct it to a name on the DfE country list"
+    def why(self, trainee) -> str:
+        return (
+            f"no country code for the IQTS country '{trainee.iqts_country}'; correct it to a "
+            "name on the DfE country list"
         )
 
 
