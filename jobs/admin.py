@@ -476,8 +476,8 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
     @admin.action(description="Discard selected jobs", permissions=["discard"])
     def discard_selected(self, request, queryset):
         def perform(form):
-            count = queryset.discard(actor=request.user, reason=form.cleaned_data["reason"])
-            return f"{count} jobs discarded. They stay in the ledger with your reason."
+            discarded = queryset.discard(actor=request.user, reason=form.cleaned_data["reason"])
+            return discarded.describe()
 
         return confirm_action(
             self,

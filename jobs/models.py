@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
@@ -11,6 +13,9 @@ from simple_history.models import HistoricalRecords
 from regsupport.audit import AuditedModel
 
 from . import registry
+
+if TYPE_CHECKING:
+    from .services import Discarded
 
 # Errors kept on the row for the job page; the newest replace the oldest.
 ERROR_HISTORY_LIMIT = 20
@@ -57,7 +62,7 @@ class JobQuerySet(models.QuerySet):
 
         return jobs_retry(jobs=self, actor=actor, reason=reason)
 
-    def discard(self, *, actor, reason: str) -> int:
+    def discard(self, *, actor, reason: str) -> Discarded:
         from .services import jobs_discard
 
         return jobs_discard(jobs=self, actor=actor, reason=reason)

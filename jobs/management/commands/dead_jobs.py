@@ -57,8 +57,7 @@ class Command(PlaybookCommand):
             count = jobs.retry(actor=actor, reason=reason)
             self.stdout.write(f"{count} jobs will be retried, oldest first.")
         else:
-            count = jobs.discard(actor=actor, reason=reason)
-            self.stdout.write(f"{count} jobs discarded.")
+            self.stdout.write(jobs.discard(actor=actor, reason=reason).describe())
 
 
 def _number(text: str) -> int:
