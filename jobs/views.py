@@ -26,7 +26,8 @@ from .selectors import dead_job_summary, jobs_for_trainee, queue_summary
 def dead_job_csv_chunks(jobs):
     """The CSV, oldest job first, written by PostgreSQL (COPY ... TO STDOUT, CSV format) and
     passed through in the chunks it arrives in: no Python object per row, so memory stays
-    flat however long the list. PostgreSQL's CSV quoting survives any CSV reader."""
+    flat however long the list. PostgreSQL's CSV quoting survives any CSV reader, and text
+    cells that a spreadsheet would run as a formula are neutralised in the query."""
     yield columns.csv_header()
     try:
         query, params = columns.csv_values(
