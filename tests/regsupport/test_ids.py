@@ -90,3 +90,33 @@ def test_an_action_on_a_selection_that_is_not_ids_changes_nothing(agent_client):
     assert "The selection has something that is not an id. Nothing was changed." in (
         response.content.decode()
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/jobs/deadjob/?task_name=%00",
+        "/admin/jobs/job/?state__exact=a%00",
+        "/admin/jobs/deadjob/csv/?task_name=%00",
+        "/admin/trainees/trainee/?q=%00",
+    ],
+)
+def test_a_nul_character_in_a_parameter_is_a_bad_request(request, role, url):
+    """PostgreSQL stores no NUL in text: such a filter failed in the database, a 500."""
+    JobFactory(dead=True)
+    response = request.getfixturevalue(role).get(url)
+    assert response.status_code == 400
+    assert "contains a NUL character" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_nul_character_in_a_posted_reason_changes_nothing(agent_client):
+    job = JobFactory(dead=True)
+    response = agent_client.post(
+        f"/admin/jobs/deadjob/{job.pk}/retry/", {"confirm": "yes", "reason": "DQT\x00 is back"}
+    )
+    assert response.status_code == 400
+    job.refresh_from_db()
+    assert job.state == "dead"
