@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from regsupport.ids import parse_id
 from trainees.models import Trainee
 
 from .client import DqtClient
@@ -88,6 +89,8 @@ def training_record(trainee: Trainee, teacher: dict[str, Any]) -> dict[str, Any]
 def _as_trainee(trainee: Trainee | str | int) -> Trainee:
     if isinstance(trainee, Trainee):
         return trainee
-    if isinstance(trainee, int) or str(trainee).isdigit():
-        return Trainee.objects.get(pk=int(trainee))
+    if isinstance(trainee, int):
+        return Trainee.objects.get(pk=trainee)
+    if (trainee_id := parse_id(trainee)) is not None:
+        return Trainee.objects.get(pk=trainee_id)
     return Trainee.objects.get(slug=trainee)

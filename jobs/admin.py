@@ -11,11 +11,12 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.templatetags import admin_list
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -25,6 +26,7 @@ from django.utils.http import urlencode
 from providers.models import Provider
 from regsupport.admin_site import ConsoleTool, console_site
 from regsupport.admin_tools import AuditedAdmin, Confirmation, confirm_action
+from regsupport.ids import parse_id, parse_number
 from trainees.models import Trainee
 
 from . import columns, registry, services, views
@@ -99,9 +101,12 @@ class DeadValueFilter(admin.SimpleListFilter):
         return [(str(v), str(v)) for v in distinct_dead_values(self.column)]
 
     def queryset(self, request, queryset):
-        if value := self.value():
-            return queryset.filter(**{self.column: int(value)})
-        return queryset
+        if self.value() is None:
+            return queryset
+        # A value that is not a number matches no job, as a number no job has would.
+        if (value := parse_number(self.value())) is None:
+            return queryset.none()
+        return queryset.filter(**{self.column: value})
 
 
 class ErrorStatusFilter(DeadValueFilter):
@@ -124,13 +129,15 @@ class ProviderFilter(admin.SimpleListFilter):
         return [(str(pk), name) for pk, name in Provider.objects.values_list("pk", "name")]
 
     def queryset(self, request, queryset):
-        if value := self.value():
-            # With the (provider_id, id) index on trainees and (trainee, age) on dead jobs,
-            # this is two index-only scans and a small sort.
-            return queryset.filter(
-                trainee_id__in=Trainee.objects.filter(provider_id=int(value)).values("pk")
-            )
-        return queryset
+        if self.value() is None:
+            return queryset
+        if (provider_id := parse_id(self.value())) is None:
+            return queryset.none()
+        # With the (provider_id, id) index on trainees and (trainee, age) on dead jobs,
+        # this is two index-only scans and a small sort.
+        return queryset.filter(
+            trainee_id__in=Trainee.objects.filter(provider_id=provider_id).values("pk")
+        )
 
 
 class DaysWaitingFilter(admin.SimpleListFilter):
@@ -375,6 +382,19 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
     def get_changelist(self, request, **kwargs):
         return DeadJobChangeList
 
+    # simple-history records Job, not this proxy of it: a dead job's history is its job's.
+    def history_view(self, request, object_id, extra_context=None):
+        if parse_id(unquote(object_id)) is None:
+            raise Http404(f"No job with id {object_id}.")
+        return HttpResponseRedirect(reverse("admin:jobs_job_history", args=[object_id]))
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if parse_id(unquote(object_id)) is None or parse_id(unquote(version_id)) is None:
+            raise Http404(f"No job with id {object_id}.")
+        return HttpResponseRedirect(
+            reverse("admin:jobs_job_simple_history", args=[object_id, version_id])
+        )
+
     def has_change_permission(self, request, obj=None):
         return False
 
@@ -383,8 +403,8 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
         if not term:
             return queryset, False
         trainees = Q(slug=term) | Q(trn=term)
-        if term.isdigit():
-            trainees |= Q(pk=int(term))
+        if (trainee_id := parse_id(term)) is not None:
+            trainees |= Q(pk=trainee_id)
         trainee_ids = list(Trainee.objects.filter(trainees).values_list("pk", flat=True)[:50])
         if trainee_ids:
             return queryset.filter(trainee_id__in=trainee_ids), False
@@ -456,8 +476,8 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
     @admin.action(description="Discard selected jobs", permissions=["discard"])
     def discard_selected(self, request, queryset):
         def perform(form):
-            count = queryset.discard(actor=request.user, reason=form.cleaned_data["reason"])
-            return f"{count} jobs discarded. They stay in the ledger with your reason."
+            discarded = queryset.discard(actor=request.user, reason=form.cleaned_data["reason"])
+            return discarded.describe()
 
         return confirm_action(
             self,

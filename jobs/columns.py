@@ -17,7 +17,17 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.db.models import Case, CharField, Func, JSONField, QuerySet, TextField, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    F,
+    Func,
+    JSONField,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.expressions import Expression
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf
 from django.urls import reverse
@@ -27,6 +37,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from regsupport.config import settings as app_settings
+from regsupport.csv_safety import SafeCsvText
 from trainees.models import Trainee
 
 from . import registry
@@ -352,5 +363,11 @@ def csv_header() -> bytes:
 
 
 def csv_values(jobs: QuerySet[Any]) -> QuerySet[Any]:
-    """The CSV's rows as one query, its columns in ``CSV_COLUMNS`` order."""
-    return jobs.values_list(*[c.expression() for c in CSV_COLUMNS])
+    """The CSV's rows as one query, its columns in ``CSV_COLUMNS`` order, each text cell safe
+    to open in a spreadsheet (``regsupport.csv_safety``): whatever a column declares, its
+    value is checked if it is text, so a new column is covered too."""
+    return jobs.values_list(*[SafeCsvText(_as_expression(c.expression())) for c in CSV_COLUMNS])
+
+
+def _as_expression(value: str | Expression) -> F | Expression:
+    return F(value) if isinstance(value, str) else value

@@ -8,6 +8,7 @@ support agent, and change nothing.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -183,25 +184,78 @@ def _history_rows(cursor, ids: list[int], *, reason: str, actor) -> None:
     )
 
 
-def jobs_discard(*, jobs, actor, reason: str) -> int:
+@dataclass(frozen=True)
+class Discarded:
+    """What a bulk discard did: how many jobs it discarded, and how many it left alone
+    because a worker was running them."""
+
+    count: int
+    running: int = 0
+
+    def describe(self) -> str:
+        text = f"{self.count} jobs discarded. They stay in the ledger with your reason."
+        if self.running:
+            text += (
+                f" {self.running} skipped: a worker is running them now. Discard them once "
+                "they have finished, if they are dead."
+            )
+        return text
+
+
+# Discarding a waiting job holds its lock until the commit, and PostgreSQL's lock table
+# holds a few thousand locks across all sessions (max_locks_per_transaction x connections).
+MAX_WAITING_DISCARD = 2000
+
+
+def jobs_discard(*, jobs, actor, reason: str) -> Discarded:
+    """Discard every job in ``jobs`` that is dead or waiting (not enqueued), skipping the
+    ones a worker is running, in one transaction.
+
+    A waiting job is locked as ``job_discard`` locks one (its advisory lock, held until the
+    commit), so no worker can start it while it is discarded; if a worker holds the lock,
+    the job is running and is skipped. A dead job takes no lock: no worker runs a dead job
+    (a claim finds it not runnable) and its row lock keeps a retry out, so a list of any
+    size can be discarded at once.
+    """
     reason = clean_reason(reason)
     discardable = (Job.State.DEAD, Job.State.BLOCKED, Job.State.SCHEDULED, Job.State.RETRYING)
     with transaction.atomic():
-        running = ledger.running_job_ids()
-        batch = [
-            job
-            for job in jobs.select_for_update().filter(state__in=discardable).order_by("id")
-            if job.pk not in running
-        ]
+        # Without the list's joins (trainee, provider): PostgreSQL locks no outer join's rows.
+        rows = jobs.select_related(None).select_for_update().filter(state__in=discardable)
+        candidates = list(rows.order_by("id"))
+        waiting = [job.pk for job in candidates if job.state != Job.State.DEAD]
+        if len(waiting) > MAX_WAITING_DISCARD:
+            raise JobError(
+                f"These are {len(waiting):,} waiting jobs; discard at most "
+                f"{MAX_WAITING_DISCARD:,} at a time (each is locked so that no worker starts "
+                "it meanwhile). Narrow the selection, e.g. by trainee or job type."
+            )
+        idle = _lock_if_idle(waiting)
+        batch = [job for job in candidates if job.state == Job.State.DEAD or job.pk in idle]
+        running = len(candidates) - len(batch)
         if not batch:
             raise JobError(
-                "None of these jobs can be discarded (already discarded, finished or running)."
+                "None of these jobs can be discarded (already discarded, finished or "
+                f"running{f': {running} running now' if running else ''})."
             )
         for job in batch:
             _mark_discarded(job, reason)
         _save_discarded(batch, actor=actor, reason=reason)
         _release_after_commit(batch)
-    return len(batch)
+    return Discarded(count=len(batch), running=running)
+
+
+def _lock_if_idle(ids: list[int]) -> set[int]:
+    """``ledger.lock_if_idle`` for many jobs in one statement: take each job's lock for the
+    rest of the transaction unless a worker holds it; the ids locked."""
+    if not ids:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM unnest(%s::bigint[]) AS id WHERE pg_try_advisory_xact_lock(id)",
+            [ids],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _release_after_commit(jobs: list[Job]) -> None:

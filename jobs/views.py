@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count
 from django.http import StreamingHttpResponse
@@ -15,6 +16,7 @@ from django.utils import timezone
 from kombu.transport.redis import Channel as RedisChannel
 
 from regsupport.celery import app as celery_app
+from regsupport.ids import parse_id
 
 from . import columns, ledger
 from .models import Job
@@ -24,9 +26,15 @@ from .selectors import dead_job_summary, jobs_for_trainee, queue_summary
 def dead_job_csv_chunks(jobs):
     """The CSV, oldest job first, written by PostgreSQL (COPY ... TO STDOUT, CSV format) and
     passed through in the chunks it arrives in: no Python object per row, so memory stays
-    flat however long the list. PostgreSQL's CSV quoting survives any CSV reader."""
-    query, params = columns.csv_values(jobs.order_by("created_at", "id")).query.sql_with_params()
+    flat however long the list. PostgreSQL's CSV quoting survives any CSV reader, and text
+    cells that a spreadsheet would run as a formula are neutralised in the query."""
     yield columns.csv_header()
+    try:
+        query, params = columns.csv_values(
+            jobs.order_by("created_at", "id")
+        ).query.sql_with_params()
+    except EmptyResultSet:
+        return  # a filter no job can match (a value no column can hold): no SQL to run
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", params) as copy:
             for chunk in copy:
@@ -71,14 +79,17 @@ def queues(request):
         .values_list("queue")
         .annotate(n=Count("id"))
     )
-    if trainee_id.isdigit():
-        trainee_jobs = list(jobs_for_trainee(int(trainee_id)).exclude(state=Job.State.SUCCEEDED))
+    trainee_error = ""
+    if (trainee := parse_id(trainee_id)) is not None:
+        trainee_jobs = list(jobs_for_trainee(trainee).exclude(state=Job.State.SUCCEEDED))
         for job in trainee_jobs:
             job.state_label = (
                 "Running"
                 if job.state in states and job.pk in running_ids
                 else job.get_state_display()
             )
+    elif trainee_id:
+        trainee_error = f"'{trainee_id}' is not a trainee id: a trainee id is digits, e.g. 122803."
     broker = _broker_lengths()
     summary = queue_summary()
     for queue in summary:
@@ -95,6 +106,7 @@ def queues(request):
         "broker_lengths": broker,
         "trainee_id": trainee_id,
         "trainee_jobs": trainee_jobs,
+        "trainee_error": trainee_error,
         "states": [Job.State(s).label for s in states],
     }
     return TemplateResponse(request, "admin/jobs/queues.html", context)

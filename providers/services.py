@@ -16,6 +16,7 @@ from django.db import transaction
 
 from regsupport.audit import audit_context, clean_reason
 from regsupport.fixes import FixPlan
+from regsupport.ids import parse_id
 
 from .errors import ProviderError
 from .models import LeadPartner, LeadPartnerUser, Provider, User
@@ -71,9 +72,8 @@ def _provider_ids(provider_ids: Any) -> list[int]:
     ids: list[int] = []
     bad = []
     for value in provider_ids or []:
-        text = str(value).strip().strip(",")
-        if text.isdigit():
-            ids.append(int(text))
+        if (provider_id := parse_id(str(value).strip().strip(","))) is not None:
+            ids.append(provider_id)
         else:
             bad.append(str(value))
     if bad:

@@ -6,8 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
+from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
+
+from .ids import parse_id
 
 
 @dataclass(frozen=True)
@@ -44,9 +49,39 @@ class ConsoleAdminSite(admin.AdminSite):
     def get_urls(self):
         from .views import settings_view
 
-        urls = [path("settings/", self.admin_view(settings_view), name="console-settings")]
+        urls = [
+            path("settings/", self.admin_view(settings_view), name="console-settings"),
+            # Before Django's own, which this replaces.
+            path(
+                "r/<int:content_type_id>/<path:object_id>/",
+                self.admin_view(self.view_on_site),
+                name="view_on_site",
+            ),
+        ]
         urls += self.extra_urls
         return urls + super().get_urls()
+
+    def view_on_site(self, request, content_type_id: int, object_id: str):
+        """``/admin/r/<content type>/<id>/`` leads to the record's page in this console
+        (no model here has a public page). Django's own view reads the record from any
+        model's table, and the console's permissions model has none: a 500."""
+        try:
+            model = ContentType.objects.get_for_id(content_type_id).model_class()
+        except ContentType.DoesNotExist:
+            model = None
+        model_admin = self._registry.get(model) if model is not None else None
+        pk = parse_id(unquote(object_id))
+        if (
+            model_admin is None
+            or pk is None
+            or not model_admin.has_view_or_change_permission(request)
+            or not model_admin.get_queryset(request).filter(pk=pk).exists()
+        ):
+            raise Http404("There is no such record in the console.")
+        opts = model_admin.opts
+        return HttpResponseRedirect(
+            reverse(f"{self.name}:{opts.app_label}_{opts.model_name}_change", args=[pk])
+        )
 
     def index(self, request, extra_context=None):
         extra_context = dict(extra_context or {})

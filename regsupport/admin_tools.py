@@ -18,14 +18,22 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    QueryDict,
+)
 from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from .audit import audit_context, timeline
 from .errors import Refusal
+from .ids import parse_id
 
 REASON_FIELD = "change_reason"
 REASON_HELP = "Why is this change being made? Kept in the record's history with your name."
@@ -130,6 +138,37 @@ class AuditedAdmin(SimpleHistoryAdmin):
         if obj is not None and hasattr(obj, "history"):
             extra_context["timeline"] = timeline(obj, limit=self.timeline_limit)
         return super().change_view(request, object_id, form_url, extra_context)
+
+    # --- ids from the URL and the form: ASCII digits only (regsupport.ids) ------------------
+
+    def get_object(self, request, object_id, from_field=None):
+        # Django's own check lets '٣' through as 3: that is another record's page.
+        if from_field is None and parse_id(unquote(object_id)) is None:
+            return None
+        return super().get_object(request, object_id, from_field)
+
+    def history_view(self, request, object_id, extra_context=None):
+        # simple-history filters by the id as given, and a non-number is a 500.
+        if parse_id(unquote(object_id)) is None:
+            raise Http404(f"No {self.opts.verbose_name} with id {object_id}.")
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if parse_id(unquote(object_id)) is None or parse_id(unquote(version_id)) is None:
+            raise Http404(f"No {self.opts.verbose_name} with id {object_id}.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def response_action(self, request, queryset):
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        if any(parse_id(value) is None for value in selected):
+            # Django filters by them as they are, and a non-number is a 500.
+            self.message_user(
+                request,
+                "The selection has something that is not an id. Nothing was changed.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
 
 
 class ConfirmForm(forms.Form):

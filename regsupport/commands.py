@@ -9,6 +9,7 @@ having changed nothing; a usage error exits with status 2, as every Django comma
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 from django import forms
@@ -18,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from .errors import Refusal
 from .fixes import Fix, fix_apply_to_all
+from .ids import parse_id
 
 
 def resolve_actor(username: str | None):
@@ -61,7 +63,9 @@ class PlaybookCommand(BaseCommand):
 
 def _object_id(text: str) -> int:
     # "12, 34" as typed in the old rake tasks' argument lists.
-    return int(text.strip().rstrip(","))
+    if (object_id := parse_id(text.strip().rstrip(","))) is None:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an id (digits 0-9).")
+    return object_id
 
 
 def _fields(fix: Fix) -> dict[str, forms.Field]:

@@ -22,6 +22,9 @@ from typing import Any
 
 import yaml
 
+# Without REGSUPPORT_ENV a process runs with production's settings, which fail closed
+# (regsupport/settings.py); `make run`, `make test` and `make bench` set their own.
+DEFAULT_ENVIRONMENT = "production"
 ENV_PREFIX = "SETTINGS__"
 ENV_SEPARATOR = "__"
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -109,6 +112,11 @@ class Section:
         return f"<settings section {self._prefix.rstrip('.') or '(root)'}>"
 
 
+def current_environment() -> str:
+    """``development``, ``test`` or ``production``: ``REGSUPPORT_ENV``, production if unset."""
+    return os.environ.get("REGSUPPORT_ENV") or DEFAULT_ENVIRONMENT
+
+
 class AppSettings:
     def __init__(
         self,
@@ -117,7 +125,7 @@ class AppSettings:
         environ: Mapping[str, str] | None = None,
         config_dir: Path = CONFIG_DIR,
     ):
-        self.environment = environment or os.environ.get("REGSUPPORT_ENV", "development")
+        self.environment = environment or current_environment()
         self._environ = environ
         self.config_dir = config_dir
         self._entries: dict[str, Setting] | None = None

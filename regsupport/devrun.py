@@ -66,6 +66,9 @@ def run() -> int:
 
 
 def lint(env: dict[str, str] | None = None) -> int:
+    if env is None:
+        # mypy's Django plugin loads the settings, which are production's without this.
+        env = {**os.environ, "REGSUPPORT_ENV": os.environ.get("REGSUPPORT_ENV") or "test"}
     for command, hint in CHECKS:
         result = subprocess.run([PYTHON, "-m", *command], cwd=BASE_DIR, env=env)
         if result.returncode != 0:

@@ -20,6 +20,11 @@ SUPPORT_EXTRA = [
 DEVELOPER_EXTRA = [
     ("regsupport", "view_settings"),
     ("jobs", "inspect_queues"),
+    # Login lockouts (django-axes): see them, and unlock by deleting the attempts.
+    ("axes", "view_accessattempt"),
+    ("axes", "delete_accessattempt"),
+    ("axes", "view_accesslog"),
+    ("axes", "view_accessfailurelog"),
 ]
 
 

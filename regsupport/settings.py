@@ -1,23 +1,106 @@
-"""Django settings. Infrastructure comes from the environment with safe development
-defaults; feature flags and integration settings live in ``regsupport.config``."""
+"""Django settings. Infrastructure comes from the environment; feature flags and
+integration settings live in ``regsupport.config``.
+
+Without ``REGSUPPORT_ENV`` these are production's settings, which fail closed: no DEBUG, no
+development secret (start-up refuses a missing ``SECRET_KEY``), secure cookies, HSTS and
+HTTPS redirects. ``make run``, ``make test`` and ``make bench`` set the environment they
+need. Every security setting below can be changed by the environment variable of the same
+name (docs/deploy.md)."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from regsupport.config import current_environment
+from regsupport.ids import parse_number
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-ENVIRONMENT = os.environ.get("REGSUPPORT_ENV", "development")
+ENVIRONMENT = current_environment()
+PRODUCTION = ENVIRONMENT == "production"
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-secret-key-change-me")
-DEBUG = (
-    os.environ.get("DEBUG", "true" if ENVIRONMENT == "development" else "false").lower() == "true"
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name}={os.environ[name]!r}: use true or false.")
+
+
+def _number(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if (number := parse_number(value)) is None:
+        raise ImproperlyConfigured(f"{name}={value!r}: use a whole number.")
+    return number
+
+
+def _list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "" if PRODUCTION else DEVELOPMENT_SECRET_KEY)
+if PRODUCTION and (not SECRET_KEY or SECRET_KEY == DEVELOPMENT_SECRET_KEY):
+    raise ImproperlyConfigured(
+        f"REGSUPPORT_ENV is {os.environ.get('REGSUPPORT_ENV') or 'unset'}, so these are "
+        "production settings, and SECRET_KEY is not set (or is the development one). Set "
+        'SECRET_KEY to a long random string, e.g. the output of python -c "import secrets; '
+        'print(secrets.token_urlsafe(50))". On a development machine use make run or make '
+        "test, or set REGSUPPORT_ENV=development."
+    )
+DEBUG = _flag("DEBUG", ENVIRONMENT == "development")
+ALLOWED_HOSTS = _list("ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = _list("CSRF_TRUSTED_ORIGINS")
+
+# --- HTTPS, cookies and sessions: on in production, each settable by its variable --------
+SECURE_SSL_REDIRECT = _flag("SECURE_SSL_REDIRECT", PRODUCTION)
+SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", PRODUCTION)
+CSRF_COOKIE_SECURE = _flag("CSRF_COOKIE_SECURE", PRODUCTION)
+SECURE_HSTS_SECONDS = _number("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = _flag("SECURE_HSTS_PRELOAD", PRODUCTION)
+# Production runs behind a proxy that terminates TLS and sets X-Forwarded-Proto (and
+# X-Forwarded-For, see TRUSTED_PROXY_COUNT): "HEADER,value", or empty for none.
+_proxy_ssl_header = _list(
+    "SECURE_PROXY_SSL_HEADER", "HTTP_X_FORWARDED_PROTO,https" if PRODUCTION else ""
 )
-ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
-CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
+    raise ImproperlyConfigured(
+        "SECURE_PROXY_SSL_HEADER: use HEADER,value, e.g. HTTP_X_FORWARDED_PROTO,https."
+    )
+SECURE_PROXY_SSL_HEADER = (
+    (_proxy_ssl_header[0], _proxy_ssl_header[1]) if _proxy_ssl_header else None
+)
+# How many proxies in front of the web process append to X-Forwarded-For: the client's
+# address for login throttling is the entry that many from the right (regsupport.login).
+TRUSTED_PROXY_COUNT = _number("TRUSTED_PROXY_COUNT", 1 if PRODUCTION else 0)
 
-if ENVIRONMENT == "production" and SECRET_KEY.startswith("dev-only"):
-    raise RuntimeError("Set SECRET_KEY in production.")
+# Staff sessions end after a working day, counted from the login, and with the browser.
+SESSION_COOKIE_AGE = _number("SESSION_COOKIE_AGE", 8 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = _flag("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+
+# --- Login throttling (django-axes) --------------------------------------------------------
+# A username is locked after AXES_FAILURE_LIMIT failed logins, and so is an address,
+# whichever comes first, for AXES_COOLOFF_MINUTES after the last failure. Developers
+# unlock early in the console (Axes -> Access attempts: delete the row).
+AXES_FAILURE_LIMIT = _number("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=_number("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "regsupport.login.client_address"
+AXES_LOCKOUT_CALLABLE = "regsupport.login.lockout_response"
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out username or address is refused before its password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 INSTALLED_APPS = [
     "regsupport.apps.RegsupportConfig",
@@ -30,6 +113,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "simple_history",
     "import_export",
+    "axes",
     "providers",
     "trainees",
     "dqt",
@@ -39,6 +123,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "regsupport.middleware.RejectNulCharacters",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -46,6 +131,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "regsupport.urls"

@@ -19,6 +19,7 @@ from regsupport.admin_tools import (
     DiscardedFilter,
     confirm_action,
 )
+from regsupport.csv_safety import safe_cell
 from regsupport.errors import Refusal
 from regsupport.fix_admin import FixesAdminMixin, require_playbook_permission
 from regsupport.fixes import can_run_playbook_fixes
@@ -290,14 +291,13 @@ class ApplyApplicationAdmin(FixesAdminMixin, AuditedAdmin):
         writer = csv.writer(response)
         writer.writerow(["apply_id", "accredited_body_code", "recruitment_cycle_year", "state"])
         for application in queryset.order_by("apply_id"):
-            writer.writerow(
-                [
-                    application.apply_id,
-                    application.accredited_body_code,
-                    application.recruitment_cycle_year,
-                    application.get_state_display(),
-                ]
-            )
+            row = [
+                application.apply_id,
+                application.accredited_body_code,
+                application.recruitment_cycle_year,
+                application.get_state_display(),
+            ]
+            writer.writerow([safe_cell(value) for value in row])
         return response
 
     @admin.action(

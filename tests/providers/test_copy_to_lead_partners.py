@@ -121,6 +121,17 @@ def test_unknown_provider_ids_are_reported_and_nothing_changes(provider, support
     assert provider.accredited is True
 
 
+@pytest.mark.parametrize("bad_id", ["²", "٣", "abc"])
+def test_ids_that_are_not_ascii_digits_are_refused(provider, support_agent, bad_id):
+    with pytest.raises(ProviderError, match=f"Not provider ids: {bad_id}"):
+        providers_copy_to_lead_partners(
+            provider_ids=[provider.pk, bad_id], record_type="hei", reason="x", actor=support_agent
+        )
+
+    provider.refresh_from_db()
+    assert provider.accredited is True
+
+
 def test_a_ukprn_already_used_by_another_lead_partner_is_refused(provider, support_agent):
     LeadPartnerFactory(record_type="hei", ukprn=provider.ukprn, urn=None)
 
@@ -189,7 +200,12 @@ def test_the_command_run_twice_says_nothing_changed(provider):
 
 @pytest.mark.parametrize(
     ("ids", "record_type", "message"),
-    [("999999", "hei", "No provider with id 999999"), (None, "school", "not a valid record type")],
+    [
+        ("999999", "hei", "No provider with id 999999"),
+        (None, "school", "not a valid record type"),
+        ("²", "hei", "'²' is not an id"),
+        ("٣", "hei", "'٣' is not an id"),
+    ],
 )
 def test_the_command_refuses_bad_input(provider, ids, record_type, message):
     with pytest.raises(CommandError, match=message):

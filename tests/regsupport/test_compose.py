@@ -1,7 +1,10 @@
 """docker-compose.yml is checked against the Compose Specification schema (no Docker
-engine is available to run `docker compose config`)."""
+engine is available to run `docker compose config`), and against the production Procfile
+and Dockerfile: the same processes with the same commands."""
 
 import json
+import re
+import shlex
 from pathlib import Path
 
 import jsonschema
@@ -19,21 +22,58 @@ def test_compose_file_is_valid_against_the_compose_spec():
     jsonschema.Draft201909Validator(schema).validate(_compose())
 
 
-def test_compose_file_runs_the_five_services_each_with_a_healthcheck():
+def _procfile() -> dict[str, list[str]]:
+    """Each process's command, with the port the platform gives (``$PORT``) at its default."""
+    processes = {}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, command = line.split(":", 1)
+            processes[name] = shlex.split(re.sub(r"\$\{PORT:-(\d+)\}", r"\1", command))
+    return processes
+
+
+def test_compose_file_runs_the_services_each_long_running_one_with_a_healthcheck():
     services = _compose()["services"]
-    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    assert set(services) == {"postgres", "redis", "release", "web", "worker", "beat"}
     for name, service in services.items():
-        assert "test" in service["healthcheck"], name
+        if name != "release":
+            assert "test" in service["healthcheck"], name
+    assert services["release"]["restart"] == "no"
 
 
 def test_app_services_wait_for_healthy_database_and_redis():
     services = _compose()["services"]
-    for name in ("web", "worker", "beat"):
+    for name in ("release", "web", "worker", "beat"):
         depends = services[name]["depends_on"]
         assert depends["postgres"]["condition"] == "service_healthy"
         assert depends["redis"]["condition"] == "service_healthy"
         assert services[name]["environment"]["DATABASE_URL"].startswith("postgres://")
         assert services[name]["environment"]["REDIS_URL"].startswith("redis://redis:")
+        assert services[name]["environment"]["REGSUPPORT_ENV"] == "production"
+
+
+def test_compose_runs_the_procfiles_processes_with_the_same_commands():
+    services = _compose()["services"]
+    processes = _procfile()
+    assert set(processes) == {"release", "web", "worker", "beat"}
+    for name, command in processes.items():
+        assert services[name]["command"] == command, name
+    assert processes["release"] == ["python", "manage.py", "migrate", "--noinput"]
+    assert processes["web"][0] == "gunicorn"
+
+
+def test_web_worker_and_beat_start_only_after_the_migrations_ran():
+    services = _compose()["services"]
+    for name in ("web", "worker", "beat"):
+        release = services[name]["depends_on"]["release"]
+        assert release["condition"] == "service_completed_successfully", name
+
+
+def test_the_images_default_command_is_the_procfiles_web():
+    cmd = next(
+        line for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("CMD")
+    )
+    assert json.loads(cmd.removeprefix("CMD").strip()) == _procfile()["web"]
 
 
 def test_a_broken_compose_file_is_rejected_by_the_schema():

@@ -1,5 +1,8 @@
 """Playbook: re-importing Apply applications after a provider type is corrected on Publish."""
 
+import csv
+import io
+
 import pytest
 
 from tests.factories import ApplyApplicationFactory, TraineeFactory
@@ -154,3 +157,12 @@ def test_the_apply_ids_download_as_csv(agent_client, hei_apps):
     lines = response.content.decode().splitlines()
     assert lines[0].startswith("apply_id,")
     assert [line.split(",")[0] for line in lines[1:]] == ["101", "102"]
+
+
+def test_the_apply_ids_csv_is_safe_to_open_in_a_spreadsheet(agent_client):
+    application = ApplyApplicationFactory(apply_id=301, accredited_body_code="=1+2")
+
+    response = _action(agent_client, "download_apply_ids", [application])
+
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[1][:3] == ["301", "'=1+2", "2024"]

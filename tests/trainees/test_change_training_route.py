@@ -129,7 +129,7 @@ def test_the_same_route_is_refused(support_agent):
     assert trainee.course_subject_one == "mathematics"
 
 
-@pytest.mark.parametrize("route", ["13", "flying", None, 99])
+@pytest.mark.parametrize("route", ["13", "flying", None, 99, "²", "٤"])
 def test_an_unknown_route_is_refused(support_agent, route):
     trainee = _full_trainee(with_trn=True)
 

@@ -83,6 +83,8 @@ def test_the_old_id_header_is_accepted():
         ("name,email\n1,a@example.com\n", "it must be trainee_id,email"),
         ("trainee_id,email\n", "no rows"),
         ("trainee_id,email\nabc,a@example.com\n", "Line 2: trainee_id 'abc' is not a trainee id."),
+        ("trainee_id,email\n²,a@example.com\n", "Line 2: trainee_id '²' is not a trainee id."),
+        ("trainee_id,email\n٣,a@example.com\n", "Line 2: trainee_id '٣' is not a trainee id."),
         ("trainee_id,email\n1,\n", "Line 2: the email is blank."),
         ("trainee_id,email\n1,not-an-email\n", "'not-an-email' is not an email address"),
         ("trainee_id,email\n1,a@example.com\n1,a@example.com\n", "already on line 2"),

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from regsupport.audit import audit_context, clean_reason
+from regsupport.ids import parse_number
 
 from ..errors import TraineeError
 from ..models import ApplyApplication, Trainee
@@ -86,10 +87,10 @@ def _reimport_filter(code: Any, year: Any, state: Any) -> tuple[str, int, int]:
     try:
         state = (
             ApplyApplication.State[state.upper()]
-            if isinstance(state, str) and not state.isdigit()
+            if isinstance(state, str) and parse_number(state) is None
             else ApplyApplication.State(int(state))
         )
-    except (KeyError, ValueError):
+    except (KeyError, TypeError, ValueError):
         known = ", ".join(s.name.lower() for s in ApplyApplication.State)
         raise TraineeError(f"'{state}' is not an application state. Use one of: {known}.") from None
     return code, year, state

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from regsupport.fixes import FixPlan
+from regsupport.ids import parse_number
 
 from ..errors import TraineeError
 from ..models import Trainee
@@ -24,7 +25,7 @@ EARLY_YEARS_COURSE = {
 
 def parse_route(route: Any) -> Trainee.TrainingRoute:
     """A route by value (``4``) or by name (``"school_direct_salaried"``)."""
-    if isinstance(route, str) and not route.strip().isdigit():
+    if isinstance(route, str) and parse_number(route) is None:
         name = route.strip().upper()
         if name in Trainee.TrainingRoute.names:
             return Trainee.TrainingRoute[name]

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from regsupport.audit import clean_reason
+from regsupport.ids import parse_id
 
 from ..errors import TraineeError
 from ..models import Trainee
@@ -59,7 +60,7 @@ def parse_duplicates_csv(text: str) -> list[DuplicateRow]:
             continue
         raw_id = values[id_index].strip() if id_index < len(values) else ""
         email = values[email_index].strip() if email_index < len(values) else ""
-        if not raw_id.isdigit() or int(raw_id) == 0:
+        if (trainee_id := parse_id(raw_id)) is None:
             errors.append(f"Line {line}: {id_column} '{raw_id}' is not a trainee id.")
             continue
         if not email:
@@ -70,7 +71,7 @@ def parse_duplicates_csv(text: str) -> list[DuplicateRow]:
         except ValidationError:
             errors.append(f"Line {line}: '{email}' is not an email address.")
             continue
-        rows.append(DuplicateRow(line, int(raw_id), email))
+        rows.append(DuplicateRow(line, trainee_id, email))
     if not rows and not errors:
         raise TraineeError("The file has a header but no rows.")
     errors += _cross_row_errors(rows)

@@ -8,10 +8,13 @@ manage.py dead_jobs --trainee 122803 --discard --actor alice --reason "Race with
 
 from __future__ import annotations
 
+import argparse
+
 from django.core.management.base import CommandError
 
 from jobs.selectors import dead_job_summary, dead_jobs
 from regsupport.commands import PlaybookCommand
+from regsupport.ids import parse_id, parse_number
 
 
 class Command(PlaybookCommand):
@@ -21,9 +24,9 @@ class Command(PlaybookCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--type", dest="task_name", help="job type, e.g. dqt.update_trainee")
-        parser.add_argument("--status", type=int, help="error status, e.g. 404")
-        parser.add_argument("--code", type=int, help="DQT error code, e.g. 10001")
-        parser.add_argument("--trainee", type=int, help="trainee id")
+        parser.add_argument("--status", type=_number, help="error status, e.g. 404")
+        parser.add_argument("--code", type=_number, help="DQT error code, e.g. 10001")
+        parser.add_argument("--trainee", type=_trainee_id, help="trainee id")
         action = parser.add_mutually_exclusive_group()
         action.add_argument("--retry", action="store_true")
         action.add_argument("--discard", action="store_true")
@@ -54,5 +57,16 @@ class Command(PlaybookCommand):
             count = jobs.retry(actor=actor, reason=reason)
             self.stdout.write(f"{count} jobs will be retried, oldest first.")
         else:
-            count = jobs.discard(actor=actor, reason=reason)
-            self.stdout.write(f"{count} jobs discarded.")
+            self.stdout.write(jobs.discard(actor=actor, reason=reason).describe())
+
+
+def _number(text: str) -> int:
+    if (value := parse_number(text)) is None:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number (digits 0-9).")
+    return value
+
+
+def _trainee_id(text: str) -> int:
+    if (value := parse_id(text)) is None:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a trainee id (digits 0-9).")
+    return value
