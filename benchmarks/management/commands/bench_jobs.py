@@ -416,11 +416,11 @@ class Command(BaseCommand):
                 dqt.register_for_trn(request_id, BENCH_TRN_REQUEST)
             dqt_call = {"base_url": fake.url, "api_key": fake.api_key, "request_id": request_id}
             pairs = [
-                ("empty job (one Redis INCR)", "plain_noop", "tests.bench_count", {}, n),
+                ("empty job (one Redis INCR)", "plain_noop", "benchmarks.count", {}, n),
                 (
                     "DQT call (one GET to the fake DQT, ordered per trainee)",
                     "plain_dqt",
-                    "tests.bench_dqt",
+                    "benchmarks.dqt_poll",
                     dqt_call,
                     n_dqt,
                 ),
@@ -431,12 +431,9 @@ class Command(BaseCommand):
             worker.terminate()
             worker.wait(timeout=30)
             fake.stop()
-            # One DELETE: the ORM's delete() would write a history row per job, one at a
-            # time (tens of seconds after the run, and noise for whatever runs next).
+            # One DELETE: the ORM's delete() would write a history row per job.
             with connection.cursor() as cursor:
-                cursor.execute(
-                    "DELETE FROM jobs_job WHERE task_name IN ('tests.bench_count', 'tests.bench_dqt')"
-                )
+                cursor.execute("DELETE FROM jobs_job WHERE task_name LIKE 'benchmarks.%'")
 
     def throughput_pair(self, label, plain_task, job_type, arguments, n):
         """``n`` messages each for a bare Celery task and for a ledger job doing the same
