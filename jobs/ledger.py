@@ -30,6 +30,7 @@ from typing import Any
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
+from psycopg.sql import Literal
 from psycopg.types.json import Jsonb
 
 from .models import ERROR_HISTORY_LIMIT, Job
@@ -46,7 +47,8 @@ RUNNABLE_NOW = ["enqueued", "blocked"]
 RUNNABLE_WHEN_DUE = ["scheduled", "retrying"]
 # The states a claimed job can be in (the row keeps its waiting state while it runs).
 CLAIMABLE = [*RUNNABLE_NOW, *RUNNABLE_WHEN_DUE]
-_IS_CLAIMABLE = "state = ANY(%s::text[])"
+# Scalars, not one array: psycopg adapts a list parameter anew on every call.
+_IS_CLAIMABLE = f"state IN ({', '.join(['%s'] * len(CLAIMABLE))})"
 
 # What a claim loads: what running a job needs. The rest of the row is deferred; Django
 # loads it if a job function asks (a failure reads ``errors`` that way).
@@ -61,9 +63,11 @@ _CLAIM_FIELDS = [
     "max_attempts",
 ]
 _COLUMN_OF = {f.attname: f.column for f in Job._meta.concrete_fields}
+# The state lists are constants here; inside jobs_claim they are parameters of its query.
 _CLAIM = (
     f"SELECT {', '.join(f'j.{_COLUMN_OF[name]}' for name in _CLAIM_FIELDS)} "
-    "FROM jobs_claim(%s, %s, %s::text[], %s::text[], %s::text[]) j"
+    f"FROM jobs_claim(%s, %s, %s::text[], {Literal(RUNNABLE_NOW).as_string()}, "
+    f"{Literal(RUNNABLE_WHEN_DUE).as_string()}) j"
 )
 
 # Per thread, as Django's connections are: the lock this thread's database session still
@@ -86,14 +90,13 @@ def claim(job_id: int, *, ordered_types: list[str]) -> Job | str:
         if kept[0] == backend_pid:
             release = kept[1]
         _session.kept_lock = None  # on another session, it went with that session
-    params = [job_id, release, ordered_types, RUNNABLE_NOW, RUNNABLE_WHEN_DUE]
-    rows = _execute(_CLAIM, params)
+    rows = _execute(_CLAIM, [job_id, release, ordered_types]).fetchall()
     if not rows and ordered_types:
         if _wait_behind_earlier(job_id, ordered_types):
             return "blocked"
         # Not held back after all: the earlier job finished between the claim and the
         # check, and its success found nothing blocked to release. Claim it now.
-        rows = _execute(_CLAIM, [job_id, None, *params[2:]])
+        rows = _execute(_CLAIM, [job_id, None, ordered_types]).fetchall()
     if not rows:
         return "not runnable"
     values = list(rows[0])
@@ -142,7 +145,7 @@ def _wait_behind_earlier(job_id: int, ordered_types: list[str]) -> bool:
                   AND e.state NOT IN {UNFINISHED})
             RETURNING id""",
         [job_id, RUNNABLE_NOW, ordered_types],
-    )
+    ).fetchall()
     return bool(parked)
 
 
@@ -175,10 +178,10 @@ def succeed(
                 WHERE b.trainee_id = done.trainee_id AND b.queue = done.queue
                   AND b.id <> done.id AND b.state NOT IN {UNFINISHED}
                 ORDER BY b.id LIMIT 1)
-              AND j.state = ANY(%s::text[])
+              AND j.state = %s
             RETURNING j.id, j.queue""",
-        [*params, *_attempt(claim), claim.id, CLAIMABLE, ["blocked"]],
-    )
+        [*params, *_attempt(claim), claim.id, *CLAIMABLE, "blocked"],
+    ).fetchall()
     _keep_lock(claim)
     return released
 
@@ -273,7 +276,7 @@ def _finish(
     cannot: a job's lock keeps its discard away), then let go of the lock."""
     _execute(
         f"UPDATE {TABLE} SET {sets}, {_ATTEMPT} WHERE id = %s AND {_IS_CLAIMABLE}",
-        [*params, *_attempt(claim, attempts), claim.id, CLAIMABLE],
+        [*params, *_attempt(claim, attempts), claim.id, *CLAIMABLE],
     )
     if keep_lock:
         _keep_lock(claim)
@@ -306,20 +309,20 @@ def release_next(*, trainee_id: int, queue: str) -> list[tuple[int, str]]:
                 SELECT b.id FROM {TABLE} b
                 WHERE b.trainee_id = %s AND b.queue = %s AND b.state NOT IN {UNFINISHED}
                 ORDER BY b.id LIMIT 1)
-              AND j.state = ANY(%s::text[])
+              AND j.state = %s
             RETURNING id, queue""",
-        [trainee_id, queue, ["blocked"]],
-    )
+        [trainee_id, queue, "blocked"],
+    ).fetchall()
 
 
-def _execute(statement: str, params: list) -> list[tuple[Any, ...]]:
+def _execute(statement: str, params: list) -> psycopg.Cursor:
     """Run a ledger statement on Django's own connection (its transaction and autocommit
     unchanged), prepared once per session: planning these statements on a large table with
     a dozen partial indexes costs more than running them. Django's own cursors bind
     parameters client-side and cannot prepare, hence a plain psycopg cursor."""
-    with psycopg.Cursor(_raw_connection()) as cursor:
-        cursor.execute(statement, params, prepare=True)
-        return cursor.fetchall() if cursor.description is not None else []
+    cursor = psycopg.Cursor(_raw_connection())
+    cursor.execute(statement, params, prepare=True)
+    return cursor
 
 
 def _raw_connection() -> psycopg.Connection:
