@@ -7,7 +7,6 @@ import sys
 
 import pytest
 
-from jobs import registry
 from tests.jobs.worker import BASE_DIR
 
 LIST_TYPES = "from jobs import registry; print(' '.join(t.name for t in registry.all_types()))"
@@ -15,7 +14,8 @@ LIST_TYPES = "from jobs import registry; print(' '.join(t.name for t in registry
 
 @pytest.mark.slow
 def test_the_project_settings_register_no_test_or_benchmark_job_types():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "regsupport.settings"}
+    # Even in the test environment: the settings decide, not REGSUPPORT_ENV.
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "regsupport.settings", "REGSUPPORT_ENV": "test"}
     names = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", LIST_TYPES],
         cwd=BASE_DIR,
@@ -26,7 +26,3 @@ def test_the_project_settings_register_no_test_or_benchmark_job_types():
     ).stdout.split()
     assert "dqt.update_trainee" in names
     assert not [n for n in names if n.startswith(("tests.", "benchmarks."))]
-
-
-def test_the_test_settings_register_the_test_job_types():
-    assert registry.get("tests.record").queue == "default"
