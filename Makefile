@@ -27,7 +27,7 @@ fmt: $(STAMP)
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-# The jobs benchmark (docs/benchmarks.md): its own database regsupport_bench, about 4 minutes (plus ~1 minute the first time, to make the data).
+# The jobs benchmark (docs/benchmarks.md): its own database regsupport_bench, about 5 minutes (plus ~1 minute the first time, to make the data).
 bench: $(STAMP)
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
 

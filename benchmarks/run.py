@@ -36,7 +36,6 @@ def main(argv: list[str]) -> int:
         REDIS_URL=redis_url,
         DJANGO_SETTINGS_MODULE="benchmarks.settings",
         REGSUPPORT_ENV="development",
-        REGSUPPORT_TEST_JOB_TYPES="1",
         PYTHONUNBUFFERED="1",
     )
     python = sys.executable

@@ -1,41 +1,27 @@
 """The worker's bookkeeping on the ledger: claim a job, record how its attempt ended.
 
-This is the hot path (every job passes here), so it is plain SQL, one statement per step,
-and it writes no history rows: the state changes a worker makes are facts about the job,
-kept on the row itself (attempts, errors, times). History is kept for what people do to
-jobs (retry, discard), see ``services``.
+Every job passes here, so it is plain SQL, one prepared statement per step, and it writes
+no history rows: the state changes a worker makes are facts about the job, kept on the
+row itself (attempts, errors, times). History is kept for what people do to jobs (retry,
+discard), see ``services``.
 
-**One write per job.** Claiming a job writes nothing: the worker takes a PostgreSQL
-advisory lock keyed by the job's id (``pg_try_advisory_lock(id)``, session-level) and
-reads the row; the only write is the outcome (succeeded, retrying, dead, scheduled). A
-job is *running* while a worker's database session holds its lock on a row that is still
-waiting (``running_job_ids``); when that worker dies, PostgreSQL ends its session and
-releases the lock, and the job is runnable again with nothing to clean up.
+**One write per job.** Claiming a job writes nothing: the worker takes a session-level
+advisory lock keyed by the job's id and reads the row; the only write is the outcome. A
+job is *running* while a session holds its lock on a row that is still waiting
+(``running_job_ids``); a worker that dies loses its session and so its locks.
 
-A job runs at most once at a time, and never again once finished:
-
-- the lock admits one session per job, so of two messages for the same job one claims it
-  and the other is dropped ("not runnable");
-- the claim reads the row *after* taking the lock, with a fresh snapshot (the
-  ``jobs_claim`` function, migration 0004: a VOLATILE PL/pgSQL function sees a new
-  snapshot per query), and a worker lets go of a job's lock only after the outcome is
-  committed. So whoever takes a lock sees every outcome recorded under it: a job already
-  succeeded or dead is not runnable.
-- After a success the lock is kept until the same session's next claim (which releases it
-  in the same round trip) or until the session ends: releasing it after the commit would
-  cost a round trip per job. Other outcomes release it at once, after their commit,
-  because the job may run again soon.
+A job runs at most once at a time, and never again once finished: the lock admits one
+session per job; the claim reads the row with a snapshot taken after the lock
+(``jobs_claim``, migration 0004); and a worker lets go of a lock only after the outcome is
+committed, so whoever takes it next sees that outcome. docs/jobs.md has the whole argument.
 
 Advisory locks with a single bigint key in this database are the ledger's.
 """
 
 from __future__ import annotations
 
-import functools
-import itertools
 import json
 import random
-import re
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -44,7 +30,8 @@ from typing import Any
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
-from psycopg import pq, sql
+from psycopg.sql import Literal
+from psycopg.types.json import Jsonb
 
 from .models import ERROR_HISTORY_LIMIT, Job
 
@@ -53,28 +40,18 @@ from .models import ERROR_HISTORY_LIMIT, Job
 TABLE = "jobs_job"
 UNFINISHED = "('succeeded', 'discarded')"
 
-# Every hot-path statement finds its row by primary key and tests the row's state against
-# parameters (``state IN (%s, ...)``), never constants: with a constant the planner may
-# prove a partial index's predicate (``jobs_enqueued_at`` holds the enqueued rows) and
-# scan that index, filtering on id, instead of the primary key, and such an index carries
-# an entry for every row that was ever in it until VACUUM removes them (1.5 ms instead of
-# 0.05 ms per statement, measured with 3,000 jobs in flight). With a parameter no partial
-# index is usable, and the generic plan is the only one these statements get
-# (``plan_cache_mode`` in settings.DATABASES). Constants stay where a partial index is
-# wanted (the ordering checks' ``e.state``).
+# Statements that find their row by primary key test its state against parameters, not
+# constants: from a constant the planner may prove a partial index's predicate and scan
+# that index instead of the primary key (docs/decisions/0002-ledger-on-psycopg-prepare.md).
 RUNNABLE_NOW = ["enqueued", "blocked"]
 RUNNABLE_WHEN_DUE = ["scheduled", "retrying"]
 # The states a claimed job can be in (the row keeps its waiting state while it runs).
 CLAIMABLE = [*RUNNABLE_NOW, *RUNNABLE_WHEN_DUE]
+# Scalars, not one array: psycopg adapts a list parameter anew on every call.
 _IS_CLAIMABLE = f"state IN ({', '.join(['%s'] * len(CLAIMABLE))})"
-BLOCKED = ["blocked"]
-# The same lists as the text ``_hot`` sends, made once: the outcome sends them every job.
-_CLAIMABLE_TEXT = [state.encode() for state in CLAIMABLE]
-_BLOCKED_TEXT = b"blocked"
 
-# What a claim loads: what running a job needs. The rest of the row (errors, error
-# columns, times) is deferred: Django loads it if a job function asks (a failure reads
-# ``errors`` that way), and most jobs never do. Fewer columns, less to decode per job.
+# What a claim loads: what running a job needs. The rest of the row is deferred; Django
+# loads it if a job function asks (a failure reads ``errors`` that way).
 _CLAIM_FIELDS = [
     "id",
     "task_name",
@@ -86,27 +63,16 @@ _CLAIM_FIELDS = [
     "max_attempts",
 ]
 _COLUMN_OF = {f.attname: f.column for f in Job._meta.concrete_fields}
-_COLUMNS = ", ".join(f"j.{_COLUMN_OF[name]}" for name in _CLAIM_FIELDS)
-
-
-@functools.cache
-def _claim_sql(ordered_types: tuple[str, ...]) -> str:
-    """The claim, with its lists written in as literals: psycopg dumps a list parameter on
-    every call, which cost more than the rest of the claim's Python. Inside ``jobs_claim``
-    they are the function's parameters, so its query's plan is still generic."""
-
-    def array(values) -> str:
-        return sql.Literal(list(values)).as_string(None) + "::text[]"
-
-    return (
-        f"SELECT {_COLUMNS} FROM jobs_claim(%s, %s, {array(ordered_types)}, "
-        f"{array(RUNNABLE_NOW)}, {array(RUNNABLE_WHEN_DUE)}) j"
-    )
-
+# The state lists are constants here; inside jobs_claim they are parameters of its query.
+_CLAIM = (
+    f"SELECT {', '.join(f'j.{_COLUMN_OF[name]}' for name in _CLAIM_FIELDS)} "
+    f"FROM jobs_claim(%s, %s, %s::text[], {Literal(RUNNABLE_NOW).as_string()}, "
+    f"{Literal(RUNNABLE_WHEN_DUE).as_string()}) j"
+)
 
 # Per thread, as Django's connections are: the lock this thread's database session still
 # holds after its last success, as (backend pid, job id), released by the next claim on
-# the same session; and the hot statements prepared on that session (see ``_hot``).
+# the same session.
 _session = threading.local()
 
 
@@ -118,42 +84,29 @@ def claim(job_id: int, *, ordered_types: list[str]) -> Job | str:
     ``running``; neither is written until the attempt ends.
     """
     release = None
-    backend_pid = _backend_pid()
+    backend_pid = _raw_connection().info.backend_pid
     kept = getattr(_session, "kept_lock", None)
     if kept is not None:
         if kept[0] == backend_pid:
             release = kept[1]
         _session.kept_lock = None  # on another session, it went with that session
-    statement = _claim_sql(tuple(ordered_types))
-    rows = _hot(statement, [job_id, release])
+    rows = _execute(_CLAIM, [job_id, release, ordered_types]).fetchall()
     if not rows and ordered_types:
         if _wait_behind_earlier(job_id, ordered_types):
             return "blocked"
         # Not held back after all: the earlier job finished between the claim and the
         # check, and its success found nothing blocked to release. Claim it now.
-        rows = _hot(statement, [job_id, None])
-    if rows:
-        (id_, task_name, arguments, trainee_id, queue, state, attempts, max_attempts) = rows[0]
-        job = Job.from_db(
-            DEFAULT_DB_ALIAS,
-            _CLAIM_FIELDS,
-            [
-                int(id_),  # type: ignore[arg-type]
-                task_name.decode(),  # type: ignore[union-attr]
-                json.loads(arguments),  # type: ignore[arg-type]
-                None if trainee_id is None else int(trainee_id),
-                queue.decode(),  # type: ignore[union-attr]
-                state.decode(),  # type: ignore[union-attr]
-                int(attempts),  # type: ignore[arg-type]
-                int(max_attempts),  # type: ignore[arg-type]
-            ],
-        )
-        job.state = Job.State.RUNNING
-        job.attempts += 1
-        job.started_at = timezone.now()
-        job.runner_pid = backend_pid
-        return job
-    return "not runnable"
+        rows = _execute(_CLAIM, [job_id, None, ordered_types]).fetchall()
+    if not rows:
+        return "not runnable"
+    values = list(rows[0])
+    values[2] = json.loads(values[2])  # Django's connection loads jsonb as text
+    job = Job.from_db(DEFAULT_DB_ALIAS, _CLAIM_FIELDS, values)
+    job.state = Job.State.RUNNING
+    job.attempts += 1
+    job.started_at = timezone.now()
+    job.runner_pid = backend_pid
+    return job
 
 
 def running_job_ids() -> set[int]:
@@ -177,36 +130,22 @@ def lock_if_idle(job_id: int) -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def _backend_pid() -> int:
-    return _raw_connection().pgconn.backend_pid
-
-
-def _raw_connection() -> psycopg.Connection:
-    """psycopg's connection under Django's, connecting if need be. ``connections[...]`` once,
-    not an attribute of the ``connection`` proxy per use: each such access is a lookup in a
-    context-local (about 5 µs), and the worker's path made seven per job."""
-    db = connections[DEFAULT_DB_ALIAS]
-    if db.connection is None:
-        db.ensure_connection()
-    return db.connection
-
-
 def _wait_behind_earlier(job_id: int, ordered_types: list[str]) -> bool:
     """Park a runnable job that an earlier unfinished job of its trainee holds back."""
-    parked = _hot(
+    parked = _execute(
         f"""
             UPDATE {TABLE} j SET state = 'blocked', note = 'waiting for job ' || (
                 SELECT min(e.id) FROM {TABLE} e
                 WHERE e.trainee_id = j.trainee_id AND e.queue = j.queue AND e.id < j.id
                   AND e.state NOT IN {UNFINISHED})
-            WHERE j.id = %s AND j.state = ANY(%s)
-              AND j.task_name = ANY(%s) AND EXISTS (
+            WHERE j.id = %s AND j.state = ANY(%s::text[])
+              AND j.task_name = ANY(%s::text[]) AND EXISTS (
                 SELECT 1 FROM {TABLE} e
                 WHERE e.trainee_id = j.trainee_id AND e.queue = j.queue AND e.id < j.id
                   AND e.state NOT IN {UNFINISHED})
             RETURNING id""",
         [job_id, RUNNABLE_NOW, ordered_types],
-    )
+    ).fetchall()
     return bool(parked)
 
 
@@ -219,14 +158,14 @@ def succeed(
     sets = "state = 'succeeded', finished_at = statement_timestamp(), run_after = NULL, note = ''"
     params: list[Any] = []
     if arguments_changed is not None:
-        sets += ", arguments = %s::jsonb"
-        params.append(json.dumps(arguments_changed))
+        sets += ", arguments = %s"
+        params.append(Jsonb(arguments_changed))
     if not release_next_of_trainee:
         _finish(claim, sets, params, keep_lock=True)
         return []
     # The statement's snapshot still sees this job unfinished (a CTE's changes are not
     # visible to the rest of its statement), so it is left out of "earliest unfinished" by id.
-    rows = _hot(
+    released = _execute(
         f"""
             WITH done AS (
               UPDATE {TABLE} SET {sets}, {_ATTEMPT}
@@ -241,18 +180,18 @@ def succeed(
                 ORDER BY b.id LIMIT 1)
               AND j.state = %s
             RETURNING j.id, j.queue""",
-        [*params, claim.attempts, _started(claim), claim.id, *_CLAIMABLE_TEXT, _BLOCKED_TEXT],
-    )
+        [*params, *_attempt(claim), claim.id, *CLAIMABLE, "blocked"],
+    ).fetchall()
     _keep_lock(claim)
-    return _released(rows)
+    return released
 
 
 def reschedule(claim: Job, *, run_after: datetime, note: str, arguments: dict) -> None:
     # A reschedule is not a failed attempt: the attempt is given back.
     _finish(
         claim,
-        "state = 'scheduled', run_after = %s, note = %s, arguments = %s::jsonb, finished_at = NULL",
-        [run_after, note[:255], json.dumps(arguments)],
+        "state = 'scheduled', run_after = %s, note = %s, arguments = %s, finished_at = NULL",
+        [run_after, note[:255], Jsonb(arguments)],
         attempts=claim.attempts - 1,
     )
 
@@ -306,24 +245,28 @@ def fail(claim: Job, error: ParsedError, *, retry_in: float | None) -> str:
     run_after = None if retry_in is None else timezone.now() + timedelta(seconds=retry_in)
     _finish(
         claim,
-        "state = %s, run_after = %s, finished_at = statement_timestamp(), error_status = %s, error_code = %s, "
-        "error_title = %s, error_fields = %s::jsonb, error_message = %s, errors = %s::jsonb",
+        "state = %s, run_after = %s, finished_at = statement_timestamp(), error_status = %s, "
+        "error_code = %s, error_title = %s, error_fields = %s, error_message = %s, errors = %s",
         [
             state,
             run_after,
             error.status,
             error.code,
             error.title,
-            json.dumps(error.fields) if error.fields else None,
+            Jsonb(error.fields) if error.fields else None,
             error.message,
-            json.dumps(errors),
+            Jsonb(errors),
         ],
     )
     return state
 
 
 # What every outcome records of the attempt: its number, when it started, which session.
-_ATTEMPT = "attempts = %s, started_at = to_timestamp(%s), runner_pid = pg_backend_pid()"
+_ATTEMPT = "attempts = %s, started_at = %s, runner_pid = pg_backend_pid()"
+
+
+def _attempt(claim: Job, attempts: int | None = None) -> list[Any]:
+    return [claim.attempts if attempts is None else attempts, claim.started_at]
 
 
 def _finish(
@@ -331,15 +274,9 @@ def _finish(
 ) -> None:
     """Write the attempt's outcome, unless someone changed the row meanwhile (an operator
     cannot: a job's lock keeps its discard away), then let go of the lock."""
-    _hot(
+    _execute(
         f"UPDATE {TABLE} SET {sets}, {_ATTEMPT} WHERE id = %s AND {_IS_CLAIMABLE}",
-        [
-            *params,
-            claim.attempts if attempts is None else attempts,
-            _started(claim),
-            claim.id,
-            *_CLAIMABLE_TEXT,
-        ],
+        [*params, *_attempt(claim, attempts), claim.id, *CLAIMABLE],
     )
     if keep_lock:
         _keep_lock(claim)
@@ -347,116 +284,50 @@ def _finish(
         _unlock(claim)
 
 
-def _started(claim: Job) -> float:
-    return (claim.started_at or timezone.now()).timestamp()
-
-
 def _keep_lock(claim: Job) -> None:
+    """After a success the lock stays until this session's next claim, which releases it
+    in the same round trip: releasing it now would cost a round trip per job."""
     _session.kept_lock = (claim.runner_pid, claim.id)
 
 
 def _unlock(claim: Job) -> None:
     """Release the job's lock, after the outcome's commit (the worker runs in autocommit).
     If the job function reconnected to the database, the lock went with the old session."""
-    if connections[DEFAULT_DB_ALIAS].connection is None or _backend_pid() != claim.runner_pid:
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.connection is None or db.connection.info.backend_pid != claim.runner_pid:
         return
-    _hot("SELECT pg_advisory_unlock(%s)", [claim.id])
+    _execute("SELECT pg_advisory_unlock(%s)", [claim.id])
 
 
 def release_next(*, trainee_id: int, queue: str) -> list[tuple[int, str]]:
     """The next blocked job of this trainee in this queue may run now that no earlier
-    unfinished job holds it back."""
-    rows = _hot(
+    unfinished job holds it back. Returns (id, queue) rows, as ``publish_many`` takes them."""
+    return _execute(
         f"""
             UPDATE {TABLE} j SET state = 'enqueued', enqueued_at = statement_timestamp(), note = ''
             WHERE j.id = (
                 SELECT b.id FROM {TABLE} b
                 WHERE b.trainee_id = %s AND b.queue = %s AND b.state NOT IN {UNFINISHED}
                 ORDER BY b.id LIMIT 1)
-              AND j.state = ANY(%s)
+              AND j.state = %s
             RETURNING id, queue""",
-        [trainee_id, queue, BLOCKED],
-    )
-    return _released(rows)
+        [trainee_id, queue, "blocked"],
+    ).fetchall()
 
 
-# Every ledger statement goes to libpq directly, on Django's connection: prepared once per
-# database session under names of its own, parameters and results as text. The hot path
-# is a claim and an outcome per job; in a worker, Python time is latency (one worker
-# process runs its jobs in sequence), and psycopg's per-call machinery (a cursor, adapting
-# parameters, building the result) cost about as much as the round trip. Planning these
-# statements (a 1,000,000-row table with a dozen partial indexes) also costs more than
-# running them, hence prepared. Django's connection, transaction and autocommit are
-# unchanged (psycopg reads the transaction status from libpq), and Django itself prepares
-# nothing (its psycopg connections bind parameters client-side).
+def _execute(statement: str, params: list) -> psycopg.Cursor:
+    """Run a ledger statement on Django's own connection (its transaction and autocommit
+    unchanged), prepared once per session: planning these statements on a large table with
+    a dozen partial indexes costs more than running them. Django's own cursors bind
+    parameters client-side and cannot prepare, hence a plain psycopg cursor."""
+    cursor = psycopg.Cursor(_raw_connection())
+    cursor.execute(statement, params, prepare=True)
+    return cursor
 
 
-def _hot(statement: str, params: list) -> list[tuple[bytes | None, ...]]:
-    """Run ``statement`` (psycopg's ``%s`` placeholders) and return its rows as text.
-
-    Inside a transaction (tests, a shell session in ``atomic``) it is sent unprepared: a
-    prepared statement can vanish under us (a DEALLOCATE ALL or DISCARD ALL on the
-    session; psycopg sends one after a ROLLBACK whenever it has prepared statements of its
-    own), and the error would abort the caller's transaction. A worker runs in autocommit,
-    where such an error changes nothing: the statement is prepared again and sent again.
-    """
-    raw = _raw_connection()
-    pgconn = raw.pgconn
-    text = _numbered(statement)
-    # None is SQL NULL: libpq takes it, though its stub says bytes only.
-    values: list[Any] = [p if p.__class__ is bytes else _as_text(p) for p in params]
-    if pgconn.transaction_status != pq.TransactionStatus.IDLE:
-        return _rows(_check(pgconn.exec_params(text, values), raw))
-    if getattr(_session, "prepared_on", None) != pgconn.backend_pid:
-        _session.prepared = {}  # a new session has none of them prepared
-        _session.prepared_on = pgconn.backend_pid
-        _session.names = itertools.count()
-    prepared: dict[str, bytes] = _session.prepared
-    for _ in range(2):
-        name = prepared.get(statement)
-        if name is None:
-            name = f"regsupport_ledger_{next(_session.names)}".encode()
-            _check(pgconn.prepare(name, text), raw)
-            prepared[statement] = name
-        result = pgconn.exec_prepared(name, values)
-        if result.error_field(pq.DiagnosticField.SQLSTATE) != b"26000":  # no such statement
-            return _rows(_check(result, raw))
-        prepared.clear()
-    return _rows(_check(result, raw))
-
-
-@functools.cache
-def _numbered(statement: str) -> bytes:
-    """psycopg's ``%s`` placeholders as libpq's ``$1``, ``$2``..."""
-    numbers = iter(range(1, statement.count("%s") + 1))
-    return re.sub(r"%s", lambda _: f"${next(numbers)}", statement).encode()
-
-
-def _rows(result) -> list[tuple[bytes | None, ...]]:
-    return [
-        tuple(result.get_value(row, col) for col in range(result.nfields))
-        for row in range(result.ntuples)
-    ]
-
-
-def _as_text(value) -> bytes | None:
-    """A parameter as PostgreSQL's text input (bytes are taken as already that)."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat().encode()
-    if isinstance(value, list | tuple):  # a PostgreSQL array of text
-        quoted = ('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in value)
-        return ("{" + ",".join(quoted) + "}").encode()
-    return str(value).encode()
-
-
-def _released(rows) -> list[tuple[int, str]]:
-    """(id, queue) rows of jobs released from blocked, as ``publish_many`` takes them."""
-    return [(int(job_id), queue.decode()) for job_id, queue in rows]
-
-
-def _check(result, raw):
-    if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.TUPLES_OK):
-        raise psycopg.errors.error_from_result(result, encoding=raw.info.encoding)
-    return result
+def _raw_connection() -> psycopg.Connection:
+    """psycopg's connection under Django's, connecting if need be."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.connection is None:
+        db.ensure_connection()
+    return db.connection

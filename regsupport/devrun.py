@@ -82,6 +82,9 @@ def test(pytest_args: list[str]) -> int:
     services = devservices.ensure()
     env = _env(services, "test")
     env["REGSUPPORT_ENV"] = "test"
+    # Importing regsupport set the project's settings here (regsupport/celery.py); pytest
+    # wants the tests' own, as pyproject.toml says.
+    env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
     if embedded_redis:
         # `make run` may be using the same embedded Redis: its worker must not take the
         # tests' messages (database 0), nor the tests flush its queues.

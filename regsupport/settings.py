@@ -162,10 +162,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-# Prepared statements always get the generic plan. Only the job ledger's statements are
-# prepared (Django binds parameters client-side and prepares nothing), and their generic
-# plan is the one that finds a job by primary key (see jobs/ledger.py, RUNNABLE_NOW).
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c plan_cache_mode=force_generic_plan"
+# Django turns psycopg's prepared statements off, which would also ignore the job ledger's
+# prepare=True; its own cursors bind parameters client-side and still prepare nothing.
+DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 if os.environ.get("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
 

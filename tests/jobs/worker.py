@@ -46,6 +46,7 @@ def celery_worker(log_path: Path, *, concurrency: int = 2):
         DATABASE_URL=database_url(db, connection.settings_dict["NAME"]),
         REDIS_URL=settings.CELERY_BROKER_URL,
         REGSUPPORT_ENV="test",
+        DJANGO_SETTINGS_MODULE="tests.settings",
         PYTHONUNBUFFERED="1",
     )
     celery = Path(sys.executable).parent / "celery"

@@ -1,5 +1,6 @@
-"""Job types the tests and the benchmark run in real worker processes. Registered only
-when REGSUPPORT_ENV=test or REGSUPPORT_TEST_JOB_TYPES=1 (see ``jobs.apps``)."""
+"""Job types the tests run, in-process and in real worker processes. An app installed only
+by tests.settings, so importing it (when Django starts) registers them there and nowhere
+else."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import os
 import time
 from pathlib import Path
 
-from .errors import PermanentError, TransientError
-from .registry import job_type
+from jobs.errors import PermanentError, TransientError
+from jobs.registry import job_type
 
 
 def _record(path: str, line: str) -> None:
@@ -57,26 +58,3 @@ def ordered(job, *, path: str, step: str, fail: bool = False):
 @job_type("tests.apply_noop", label="Test Apply No-op", queue="apply")
 def apply_noop(job, **_):
     return None
-
-
-@job_type("tests.noop", label="Test No-op", queue="default")
-def noop(job, **_):
-    """The benchmark's job: the ledger's cost shows against the same empty Celery task."""
-    return None
-
-
-@job_type("tests.bench_count", label="Benchmark Count", queue="default")
-def bench_count(job, **_):
-    """The ledger side of the throughput benchmark: the same work as its bare Celery task."""
-    from benchmarks.counter import count_done
-
-    count_done()
-
-
-@job_type("tests.bench_dqt", label="Benchmark DQT Poll", queue="dqt", ordered=True)
-def bench_dqt(job, *, base_url: str, api_key: str, request_id: str):
-    """The ledger side of the realistic throughput pair: one GET to the fake DQT, as an
-    ordered per-trainee job like the DQT jobs, so it pays what they pay on the ledger."""
-    from benchmarks.counter import poll_trn_request
-
-    poll_trn_request(base_url=base_url, api_key=api_key, request_id=request_id)

@@ -4,8 +4,8 @@ Generates 1,000,000 ledger rows (100,000 dead) and 200,000 django-celery-results
 with SQL, then measures the dead-jobs console server-side with the Django test client
 (median of several runs, SQL query counts), the streamed CSV (time, memory growth), a
 bulk retry of 10,000 filtered dead jobs until every message is in Redis, worker throughput
-with and without the ledger (an empty job, and a job making one call to the fake DQT),
-and django-celery-results' admin as the baseline.
+with and without the ledger (an empty job, and a job making one call to the fake DQT,
+which answers in 100 ms), and django-celery-results' admin as the baseline.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ DEAD_TYPES = [
     "dqt.register_for_trn",
 ]
 BASE_DIR = Path(__file__).resolve().parents[3]
-# What the realistic throughput jobs poll: one TRN request, registered once with the fake DQT.
+# What the DQT throughput jobs poll: a TRN request, registered with the fake DQT.
 BENCH_TRN_REQUEST = {
     "firstName": "Bench",
     "lastName": "Trainee",
@@ -68,7 +68,7 @@ class Command(BaseCommand):
         parser.add_argument("--regenerate", action="store_true")
         parser.add_argument("--runs", type=int, default=RUNS)
         parser.add_argument("--throughput-jobs", type=int, default=3000)
-        parser.add_argument("--throughput-dqt-jobs", type=int, default=1000)
+        parser.add_argument("--throughput-dqt-jobs", type=int, default=200)
         parser.add_argument("--throughput-rounds", type=int, default=5)
         parser.add_argument(
             "--only-throughput",
@@ -422,13 +422,16 @@ class Command(BaseCommand):
             request_id = "bench-trn-request"
             with DqtClient(base_url=fake.url, api_key=fake.api_key) as dqt:
                 dqt.register_for_trn(request_id, BENCH_TRN_REQUEST)
+            # About what a DQT call takes: the realistic job, where the empty job shows the
+            # ledger's cost against nothing.
+            fake.slow_down(request_id, seconds=0.1)
             dqt_call = {"base_url": fake.url, "api_key": fake.api_key, "request_id": request_id}
             pairs = [
-                ("empty job (one Redis INCR)", "plain_noop", "tests.bench_count", {}, n),
+                ("empty job (one Redis INCR)", "plain_noop", "benchmarks.count", {}, n),
                 (
-                    "DQT call (one GET to the fake DQT, ordered per trainee)",
+                    "DQT call answering in 100 ms (one GET, ordered per trainee)",
                     "plain_dqt",
-                    "tests.bench_dqt",
+                    "benchmarks.dqt_poll",
                     dqt_call,
                     n_dqt,
                 ),
@@ -439,27 +442,22 @@ class Command(BaseCommand):
             worker.terminate()
             worker.wait(timeout=30)
             fake.stop()
-            # One DELETE: the ORM's delete() would write a history row per job, one at a
-            # time (tens of seconds after the run, and noise for whatever runs next).
+            # One DELETE: the ORM's delete() would write a history row per job.
             with connection.cursor() as cursor:
-                cursor.execute(
-                    "DELETE FROM jobs_job WHERE task_name IN ('tests.bench_count', 'tests.bench_dqt')"
-                )
+                cursor.execute("DELETE FROM jobs_job WHERE task_name LIKE 'benchmarks.%'")
 
     def throughput_pair(self, label, plain_task, job_type, arguments, n):
         """``n`` messages each for a bare Celery task and for a ledger job doing the same
         work, published to a queue the worker does not consume, then consumed at once and
         timed until the counter reaches ``n``, for ``self.rounds`` rounds.
 
-        Each round times both variants back to back, in turn plain first and ledger first
-        (ABBA), and the figure is the median of the rounds' ratios: a shared machine's
-        speed drifts by tens of percent over a minute (the rounds of one run have differed
-        by 50 %), and a ratio of neighbours cancels that drift where a ratio of medians
-        keeps it. The ratio of the medians is printed too.
+        Each round times both variants back to back, plain first and ledger first in turn
+        (ABBA), and the figure is the median of the rounds' ratios: a ratio of neighbours
+        cancels the drift of a shared machine's speed, which a ratio of medians keeps
+        (docs/decisions/0003-throughput-as-median-of-round-ratios.md).
 
         Also the machine's CPU time per job (all processes: worker, PostgreSQL, Redis, the
-        fake DQT in this process), from /proc/stat: what the ledger costs in work, which
-        a busy neighbour on a shared machine disturbs less than jobs per second."""
+        fake DQT in this process), from /proc/stat: what the ledger costs in work."""
         from benchmarks import tasks
         from benchmarks.counter import KEY, client
         from jobs import registry
@@ -512,9 +510,9 @@ class Command(BaseCommand):
         overhead = (1 - statistics.median(ratios)) * 100
         self.stdout.write(
             f"  {label}, {n} jobs: rounds plain "
-            + ", ".join(f"{r:.0f}" for r in rates["plain"])
+            + ", ".join(f"{r:.1f}" for r in rates["plain"])
             + "; ledger "
-            + ", ".join(f"{r:.0f}" for r in rates["ledger"])
+            + ", ".join(f"{r:.1f}" for r in rates["ledger"])
             + " jobs/s\n"
             + f"  {label}: ledger slower by, per round: "
             + ", ".join(f"{(1 - r) * 100:.0f} %" for r in ratios)
@@ -527,10 +525,10 @@ class Command(BaseCommand):
             f"{ledger_cpu:.2f} ms (+{ledger_cpu - plain_cpu:.2f} ms, "
             f"{(ledger_cpu / plain_cpu - 1) * 100:.0f} % more)\n"
         )
-        self.record(f"throughput, {label}: bare Celery task", f"{plain:.0f} jobs/s", "(baseline)")
+        self.record(f"throughput, {label}: bare Celery task", f"{plain:.1f} jobs/s", "(baseline)")
         self.record(
             f"throughput, {label}: same task through the ledger",
-            f"{ledger:.0f} jobs/s ({overhead:.0f} % slower, median of the rounds)",
+            f"{ledger:.1f} jobs/s ({overhead:.1f} % slower, median of the rounds)",
             "≤ 20 % slower",
         )
 
