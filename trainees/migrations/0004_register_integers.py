@@ -2,7 +2,7 @@
 
 Stored values are moved by meaning, in the trainees and in their history rows, so the
 timeline of an old change still shows the label that was chosen then. See
-docs/decisions/0001-register-integers-and-outcome-date.md.
+docs/decisions/0005-register-integers-and-outcome-date.md.
 """
 
 from django.db import migrations, models

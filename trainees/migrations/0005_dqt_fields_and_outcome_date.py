@@ -1,6 +1,6 @@
 """The fields DQT's requests need (issue 11 §1): HESA id, IQTS country, trainee start date
 and outcome date, with the outcome date filled in for trainees already recommended or
-awarded (docs/decisions/0001-register-integers-and-outcome-date.md)."""
+awarded (docs/decisions/0005-register-integers-and-outcome-date.md)."""
 
 import dqt.countries
 from django.conf import settings
