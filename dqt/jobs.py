@@ -196,22 +196,24 @@ def _mark_received(trn_request: TrnRequest) -> None:
 
 @job_type(UPDATE_TRAINEE, label="DQT Update Trainee", queue="dqt", ordered=True, max_attempts=5)
 def update_trainee(job, *, trainee_id: int) -> None:
-    """PATCH teachers/update/{trn}, only while the trainee is in training on DQT's side."""
+    """PATCH teachers/update/{trn}, as Register's ``Dqt::UpdateTraineeJob``: only for a trainee
+    who is (when the job runs) TRN received or deferred. Submitted for TRN sends nothing, TRN
+    or not (``Dqt::TraineeUpdate`` returned early), and neither does a recommended, awarded or
+    withdrawn trainee: DQT's award and withdrawal come from their own jobs."""
     if not integration_enabled():
         return
     trainee = _trainee(trainee_id)
-    # Recommended for award: DQT still has the training in progress until the award job
-    # (queued behind this one) runs, so an edit made just before the recommendation still goes.
-    if trainee is None or trainee.state not in (
-        *UPDATABLE_STATES,
-        Trainee.State.RECOMMENDED_FOR_AWARD,
-    ):
+    if trainee is None or trainee.state not in UPDATABLE_STATES:
+        return
+    if trainee.state == Trainee.State.SUBMITTED_FOR_TRN:
         return
     if not trainee.trn:
-        if trainee.state == Trainee.State.SUBMITTED_FOR_TRN:
-            return  # DQT has only the TRN request so far; the TRN poll brings it up to date
         raise TraineeUpdateMissingTrn(trainee)
     payloads.check_sendable(trainee)
+    if payloads.missing_for_update(trainee):
+        # DQT would refuse the update (a route change cleared the ITT dates): it waits for
+        # the edit that re-enters them, which queues the next update.
+        return
     with DqtClient() as client:
         client.update_teacher(
             trainee.trn,
