@@ -12,7 +12,7 @@ quietly when the integration flag is off or the trainee no longer needs the call
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -288,9 +288,13 @@ def recommend_for_award(job, *, trainee_id: int) -> None:
     qts_date = answer.get("qtsDate")
     if not qts_date:
         raise DqtNoAwardDateError(trainee)
-    awarded_at = timezone.make_aware(datetime.fromisoformat(str(qts_date)[:10]))
-    trainee.award(awarded_at)
+    trainee.award(award_moment(date.fromisoformat(str(qts_date)[:10])))
     trainee.save_with_reason(f"{SYSTEM_REASON}: awarded with DQT's {trainee.award_type} date")
+
+
+def award_moment(awarded_on: date) -> datetime:
+    """The award time Register stores for DQT's QTS/EYTS date: the start of that day."""
+    return timezone.make_aware(datetime.combine(awarded_on, time()))
 
 
 JOB_LABELS = {
