@@ -8,10 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 
 from jobs.models import Job
-from regsupport.fixes import Fix, register
+from regsupport.fixes import Fix, FixPlan, register
 from trainees.models import Trainee
 
 from . import services
@@ -20,15 +19,15 @@ from .lookups import retrieve_teacher
 
 
 def _date(label: str) -> forms.DateField:
-    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}))
+    # A date input takes only ISO dates: the locale's 03/12/2026 would leave it empty, and
+    # the browser would then refuse to submit the required field.
+    return forms.DateField(
+        label=label, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
 
 class DateOfBirthForm(forms.Form):
     date_of_birth = _date("Date of birth to hold on Register")
-
-
-class AwardDateForm(forms.Form):
-    awarded_on = _date("Award date (DQT's QTS/EYTS date)")
 
 
 class DeadlineForm(forms.Form):
@@ -87,32 +86,25 @@ class AwardOnRegister(DqtFix):
     label = "Award on Register only"
     title = "Award on Register only"
     permissions = ("jobs.discard_job", "regsupport.run_playbook_fixes")
-    changes = (
-        "The trainee is awarded on Register with the date below.",
-        "Nothing is sent to DQT, which already holds the award.",
-        "The failed award job is discarded with your reason.",
+    intro = (
+        "DQT is asked now what it holds: the trainee is awarded on Register only when DQT "
+        "already holds the award, and with DQT's date."
     )
-    notes = (
-        "Only do this when DQT's details match Register's; if in doubt, check with the provider.",
-    )
-    form = AwardDateForm
 
-    def initial(self, obj: Job) -> dict[str, Any]:
-        trainee = obj.trainee
-        if trainee is None:
-            return {}
-        award_field = "eytsDate" if trainee.is_early_years else "qtsDate"
-        recommended = trainee.recommended_for_award_at
-        fallback = timezone.localdate(recommended) if recommended else None
-        return {"awarded_on": _dqt_record(trainee).get(award_field) or fallback}
+    def plan(self, obj: Job, **params: Any) -> FixPlan:
+        return services.dqt_award_on_register_only_plan(job=obj)
 
     def apply(self, obj: Job, *, reason: str, actor: Any, **params: Any) -> Trainee:
-        return services.dqt_award_on_register_only(
-            job=obj, awarded_on=params["awarded_on"], reason=reason, actor=actor
-        )
+        return services.dqt_award_on_register_only(job=obj, reason=reason, actor=actor)
 
     def done(self, result: Trainee, **params: Any) -> str:
-        return f"{result.full_name} awarded on Register; the award job was discarded."
+        return (
+            f"{result.full_name} awarded on Register with DQT's {result.award_type} date; the "
+            "award job was discarded."
+        )
+
+    def page_intro(self, obj: Job, **params: Any) -> str:
+        return f"{super().page_intro(obj)} {self.intro}"
 
 
 @register
@@ -165,9 +157,9 @@ class Reregister(PollFix):
     title = "Re-register with DQT and poll"
     changes = (
         "The trainee is registered with DQT again (the same TRN request id).",
-        "DQT is then polled for the TRN until the date below, and the update is sent once it "
-        "arrives.",
-        "The failed update job is discarded with your reason.",
+        "DQT is then polled for the TRN until the date below; an update that was waiting for "
+        "the TRN is sent once it arrives.",
+        "The failed job is discarded with your reason.",
     )
 
     def apply(self, obj: Job, *, reason: str, actor: Any, **params: Any) -> Job:
@@ -177,3 +169,27 @@ class Reregister(PollFix):
 
     def done(self, result: Job, **params: Any) -> str:
         return f"Registering with DQT again; polling until {params['until']:%-d %b %Y}."
+
+
+@register
+class SendUpdate(Fix):
+    """On the trainee's page: what a route change or an unwithdrawal leaves for later can be
+    sent as soon as DQT would take it."""
+
+    name = "send_update"
+    model = Trainee
+    label = "Send update to DQT"
+    title = "Send an update of {obj.full_name} to DQT"
+    intro = "The trainee's course and training details, as Register's update sends them."
+
+    def check(self, obj: Trainee) -> None:
+        services.check_send_update(trainee=obj)
+
+    def plan(self, obj: Trainee, **params: Any) -> FixPlan:
+        return services.dqt_send_update_plan(trainee=obj)
+
+    def apply(self, obj: Trainee, *, reason: str, actor: Any, **params: Any) -> Job:
+        return services.dqt_send_update(trainee=obj, reason=reason, actor=actor)
+
+    def done(self, result: Job, **params: Any) -> str:
+        return f"Update queued for DQT (job {result.pk})."

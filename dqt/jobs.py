@@ -12,7 +12,7 @@ quietly when the integration flag is off or the trainee no longer needs the call
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -196,22 +196,24 @@ def _mark_received(trn_request: TrnRequest) -> None:
 
 @job_type(UPDATE_TRAINEE, label="DQT Update Trainee", queue="dqt", ordered=True, max_attempts=5)
 def update_trainee(job, *, trainee_id: int) -> None:
-    """PATCH teachers/update/{trn}, only while the trainee is in training on DQT's side."""
+    """PATCH teachers/update/{trn}, as Register's ``Dqt::UpdateTraineeJob``: only for a trainee
+    who is (when the job runs) TRN received or deferred. Submitted for TRN sends nothing, TRN
+    or not (``Dqt::TraineeUpdate`` returned early), and neither does a recommended, awarded or
+    withdrawn trainee: DQT's award and withdrawal come from their own jobs."""
     if not integration_enabled():
         return
     trainee = _trainee(trainee_id)
-    # Recommended for award: DQT still has the training in progress until the award job
-    # (queued behind this one) runs, so an edit made just before the recommendation still goes.
-    if trainee is None or trainee.state not in (
-        *UPDATABLE_STATES,
-        Trainee.State.RECOMMENDED_FOR_AWARD,
-    ):
+    if trainee is None or trainee.state not in UPDATABLE_STATES:
+        return
+    if trainee.state == Trainee.State.SUBMITTED_FOR_TRN:
         return
     if not trainee.trn:
-        if trainee.state == Trainee.State.SUBMITTED_FOR_TRN:
-            return  # DQT has only the TRN request so far; the TRN poll brings it up to date
         raise TraineeUpdateMissingTrn(trainee)
     payloads.check_sendable(trainee)
+    if payloads.missing_for_update(trainee):
+        # DQT would refuse the update (a route change cleared the ITT dates): it waits for
+        # the edit that re-enters them, which queues the next update.
+        return
     with DqtClient() as client:
         client.update_teacher(
             trainee.trn,
@@ -286,9 +288,13 @@ def recommend_for_award(job, *, trainee_id: int) -> None:
     qts_date = answer.get("qtsDate")
     if not qts_date:
         raise DqtNoAwardDateError(trainee)
-    awarded_at = timezone.make_aware(datetime.fromisoformat(str(qts_date)[:10]))
-    trainee.award(awarded_at)
+    trainee.award(award_moment(date.fromisoformat(str(qts_date)[:10])))
     trainee.save_with_reason(f"{SYSTEM_REASON}: awarded with DQT's {trainee.award_type} date")
+
+
+def award_moment(awarded_on: date) -> datetime:
+    """The award time Register stores for DQT's QTS/EYTS date: the start of that day."""
+    return timezone.make_aware(datetime.combine(awarded_on, time()))
 
 
 JOB_LABELS = {

@@ -71,6 +71,18 @@ def check_sendable(trainee: Trainee) -> None:
         raise UnknownIqtsCountry(trainee)
 
 
+def missing_for_update(trainee: Trainee) -> list[str]:
+    """The course details an update cannot go without, by their labels on Register: DQT
+    refuses an update with no programme start or end date ("'Initial Teacher Training
+    Programme Start Date' must not be empty."), and a route change clears both."""
+    missing = []
+    if trainee.itt_start_date is None:
+        missing.append("ITT start date")
+    if trainee.itt_end_date is None and estimated_end_date(trainee) is None:
+        missing.append("ITT end date")
+    return missing
+
+
 def trn_request(trainee: Trainee) -> dict[str, Any]:
     """Body of PUT /v2/trn-requests/{requestId}, keys in Register's order. Names go as they
     are, however long: Register never shortened them (DQT's limit is 100 characters)."""

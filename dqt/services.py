@@ -19,19 +19,28 @@ from django.utils import timezone
 
 from jobs.models import Job
 from jobs.services import job_discard, job_retry
-from regsupport.audit import clean_reason
+from regsupport.audit import audit_context, clean_reason
+from regsupport.fixes import FixPlan
 from trainees.models import Trainee
 
-from . import jobs
-from .comparison import compare_with_dqt, differences
-from .errors import DqtError, DqtFixError
-from .lookups import retrieve_teacher
+from . import jobs, payloads
+from .comparison import (
+    award_gap,
+    compare_with_dqt,
+    differences,
+    dqt_award_date,
+    dqt_trainings,
+)
+from .errors import DqtError, DqtFixError, TraineeNotSendable
+from .lookups import retrieve_teacher, training_record
 from .models import TrnRequest
 
 
-def _dead(job: Job, *task_names: str) -> tuple[Job, int]:
-    """The job, locked and checked fit for a fix, and the id of the trainee it names."""
-    job = Job.objects.select_for_update().get(pk=job.pk)
+def _dead(job: Job, *task_names: str, lock: bool = True) -> tuple[Job, int]:
+    """The job, locked (unless only a plan is asked for) and checked fit for a fix, and the
+    id of the trainee it names."""
+    rows = Job.objects.select_for_update() if lock else Job.objects
+    job = rows.get(pk=job.pk)
     if job.state != Job.State.DEAD:
         raise DqtFixError(f"Job {job.pk} is {job.get_state_display().lower()}, not dead.")
     if task_names and job.task_name not in task_names:
@@ -69,21 +78,90 @@ def dqt_fix_date_of_birth_and_retry(
     return job_retry(job=job, actor=actor, reason=reason)
 
 
-@transaction.atomic
-def dqt_award_on_register_only(*, job: Job, awarded_on: date, reason: str, actor: Any) -> Trainee:
-    """10005 on an award job when DQT already holds the award: award on Register without
-    calling DQT, and discard the job."""
-    reason = clean_reason(reason)
-    job, trainee_id = _dead(job, jobs.RECOMMEND_FOR_AWARD)
-    trainee = Trainee.objects.select_for_update().get(pk=trainee_id)
+def _award_job(job: Job, *, lock: bool = True) -> tuple[Job, Trainee]:
+    job, trainee_id = _dead(job, jobs.RECOMMEND_FOR_AWARD, lock=lock)
+    trainee = Trainee.objects.select_related("provider").get(pk=trainee_id)
     if trainee.state != Trainee.State.RECOMMENDED_FOR_AWARD:
         raise DqtFixError(
             f"{trainee.full_name} is {trainee.get_state_display().lower()}, not recommended "
             "for award."
         )
-    if awarded_on > timezone.localdate():
-        raise DqtFixError("The award date cannot be in the future.")
-    trainee.award(timezone.make_aware(datetime.combine(awarded_on, time(12, 0))))
+    return job, trainee
+
+
+def _live_record(trainee: Trainee, *, doing: str) -> dict:
+    try:
+        return retrieve_teacher(trainee)
+    except DqtError as error:
+        raise DqtFixError(
+            f"DQT could not be asked what it holds ({error}), so {doing}. Try again once DQT "
+            "answers."
+        ) from error
+
+
+def _dqt_award(trainee: Trainee, record: dict) -> date:
+    """DQT's QTS/EYTS date, refusing when DQT holds none: Register awards only what DQT has."""
+    held = dqt_award_date(trainee, record)
+    if not held:
+        raise DqtFixError(
+            f"DQT does not hold the {trainee.award_type} award of {trainee.full_name}, so "
+            f"awarding on Register only would leave the two disagreeing. {award_gap(trainee, record)}"
+        )
+    return date.fromisoformat(str(held)[:10])
+
+
+def dqt_award_on_register_only_plan(*, job: Job) -> FixPlan:
+    """What *Award on Register only* would do, after asking DQT live: DQT's award date and
+    training beside Register's outcome date and provider."""
+    job, trainee = _award_job(job, lock=False)
+    record = _live_record(trainee, doing="nothing can be awarded")
+    awarded_on = _dqt_award(trainee, record)
+    row = training_record(trainee, record)
+    kind = trainee.award_type
+    outcome = trainee.outcome_date.isoformat() if trainee.outcome_date else "none"
+    dqt_provider = (
+        f"UKPRN {(row.get('provider') or {}).get('ukprn')} ({row.get('result')})"
+        if row
+        else f"none at Register's provider (DQT's trainings: {dqt_trainings(record)})"
+    )
+    plan = FixPlan(
+        changes=[
+            f"{kind} date — DQT: {awarded_on.isoformat()} · Register's outcome date: {outcome}",
+            f"Provider — DQT's training: {dqt_provider} · Register: {trainee.provider.name} "
+            f"(UKPRN {trainee.provider.ukprn})",
+            f"{trainee.full_name} is awarded on Register with DQT's {kind} date, "
+            f"{awarded_on:%-d %b %Y}.",
+            "Nothing is sent to DQT, which already holds the award.",
+            "The failed award job is discarded with your reason.",
+        ]
+    )
+    if trainee.outcome_date != awarded_on:
+        plan.notes.append(
+            f"DQT's {kind} date is not Register's outcome date: Register takes DQT's, as the "
+            "award job does."
+        )
+    if row is None:
+        plan.notes.append(
+            "DQT holds the award under a training at another provider: check with the provider "
+            "that this is the same training before you confirm."
+        )
+    return plan
+
+
+@transaction.atomic
+def dqt_award_on_register_only(*, job: Job, reason: str, actor: Any) -> Trainee:
+    """10005 on an award job when DQT already holds the award: award on Register with DQT's
+    QTS/EYTS date (asked live), call DQT for nothing else, and discard the job. Refused when
+    DQT holds no award."""
+    reason = clean_reason(reason)
+    job, trainee = _award_job(job)
+    trainee = (
+        Trainee.objects.select_for_update(of=("self",))
+        .select_related("provider")
+        .get(pk=trainee.pk)
+    )
+    awarded_on = _dqt_award(trainee, _live_record(trainee, doing="nothing was awarded"))
+    trainee.award(jobs.award_moment(awarded_on))
     trainee.save_with_reason(reason, actor=actor)
     job_discard(job=job, actor=actor, reason=f"Awarded on Register only: {reason}")
     return trainee
@@ -147,11 +225,12 @@ def dqt_poll_again(*, job: Job, until: date, reason: str, actor: Any) -> Job:
 
 @transaction.atomic
 def dqt_reregister_and_poll(*, job: Job, until: date, reason: str, actor: Any) -> Job:
-    """An update failed for want of a TRN and DQT does not have the trainee (playbook case 1):
-    register again, poll until ``until``, then send the update."""
+    """DQT does not have the trainee's TRN request: an update failed for want of a TRN
+    (playbook case 1), a registration failed, or a poll was answered 404. Register again
+    (the same request id), poll until ``until``, then send the update if one was waiting."""
     reason = clean_reason(reason)
     _check_future(until)
-    job, trainee_id = _dead(job, jobs.UPDATE_TRAINEE, jobs.REGISTER_FOR_TRN)
+    job, trainee_id = _dead(job, jobs.UPDATE_TRAINEE, jobs.REGISTER_FOR_TRN, jobs.RETRIEVE_TRN)
     trainee = Trainee.objects.get(pk=trainee_id)
     if trainee.trn:
         raise DqtFixError(
@@ -162,8 +241,77 @@ def dqt_reregister_and_poll(*, job: Job, until: date, reason: str, actor: Any) -
         trainee=trainee,
         trainee_id=trainee.pk,
         poll_until=_end_of_day(until).isoformat(),
-        then_update=job.task_name == jobs.UPDATE_TRAINEE,
+        then_update=job.task_name == jobs.UPDATE_TRAINEE or bool(job.arguments.get("then_update")),
     )
+
+
+SENT_STATES = (Trainee.State.TRN_RECEIVED, Trainee.State.DEFERRED)
+
+
+def check_send_update(*, trainee: Trainee) -> None:
+    """Refuse an update Register would not send, or DQT would refuse before looking at it.
+    Reads only the trainee (it decides whether the trainee page offers the button)."""
+    if not jobs.integration_enabled():
+        raise DqtFixError("DQT integration is off (features.integrate_with_dqt): nothing is sent.")
+    if trainee.discarded_at is not None:
+        raise DqtFixError(f"{trainee.full_name} was deleted (discarded): nothing is sent to DQT.")
+    if trainee.state not in SENT_STATES:
+        raise DqtFixError(
+            "Register sends DQT updates only for TRN received and deferred trainees; "
+            f"{trainee.full_name} is {trainee.get_state_display().lower()}."
+        )
+    if not trainee.trn:
+        raise DqtFixError(f"{trainee.full_name} has no TRN yet: DQT cannot be updated.")
+    missing = payloads.missing_for_update(trainee)
+    if missing:
+        raise DqtFixError(
+            f"DQT refuses an update without the {' and '.join(missing)}: have them re-entered "
+            "first (the edit that does it sends the update)."
+        )
+    try:
+        payloads.check_sendable(trainee)
+    except TraineeNotSendable as error:
+        raise DqtFixError(str(error)) from error
+
+
+def dqt_send_update_plan(*, trainee: Trainee) -> FixPlan:
+    check_send_update(trainee=trainee)
+    itt = payloads.initial_teacher_training(trainee)
+    plan = FixPlan(
+        changes=[
+            f"DQT is sent an update of TRN {trainee.trn}: {itt['programmeType']}, "
+            f"{itt['programmeStartDate']} to {itt['programmeEndDate']}, provider UKPRN "
+            f"{itt['providerUkprn']}, result {payloads.update_outcome(trainee)}.",
+            "It runs in the trainee's DQT queue like any other update; its job shows in the "
+            "console.",
+        ]
+    )
+    ahead = Job.objects.filter(
+        trainee=trainee, task_name__startswith="dqt.", state=Job.State.DEAD
+    ).values_list("pk", flat=True)
+    if ahead:
+        plan.notes.append(
+            f"Dead DQT job(s) {', '.join(str(pk) for pk in ahead)} of this trainee come first: "
+            "the update waits, blocked, until they are retried and succeed, or are discarded."
+        )
+    return plan
+
+
+@transaction.atomic
+def dqt_send_update(*, trainee: Trainee, reason: str, actor: Any) -> Job:
+    """Queue DQT Update Trainee for the trainee now (e.g. once a route change's cleared
+    dates are re-entered), with the reason and actor on the job's history."""
+    reason = clean_reason(reason)
+    trainee = (
+        Trainee.objects.select_for_update(of=("self",))
+        .select_related("provider")
+        .get(pk=trainee.pk)
+    )
+    check_send_update(trainee=trainee)
+    job = jobs.update_trainee.enqueue(trainee=trainee, trainee_id=trainee.pk)
+    with audit_context(job, reason=reason, actor=actor):
+        job.save()
+    return job
 
 
 def default_new_deadline() -> date:

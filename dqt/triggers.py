@@ -7,16 +7,18 @@ nothing is sent for a change that did not happen (jobs publish on commit).
 * withdrawn → withdraw on DQT; recommended for award → recommend for award;
 * any other change to what the update sends (training, degree, provider, names, date of
   birth, HESA id, IQTS country, deferral) → update, unless the service says the playbook
-  sends nothing (route change, award undo) or the trainee is not in a state DQT accepts
-  updates for. A date of birth goes in the update when DQT allows personal-detail updates,
-  as Register sent it; DQT finds the teacher by slug first, so the new date still matches.
+  sends nothing (route change, award undo), the trainee is not in a state DQT accepts
+  updates for, or it lacks the ITT dates DQT requires (after a route change: the edit that
+  re-enters them sends the update). A date of birth goes in the update when DQT allows
+  personal-detail updates, as Register sent it; DQT finds the teacher by slug first, so the
+  new date still matches.
 """
 
 from __future__ import annotations
 
 from trainees.models import Trainee
 
-from . import jobs
+from . import jobs, payloads
 
 # What the update sends: the course's subjects, ages and dates, but not its id or phase.
 # The study mode and the trainee start date count only through the estimated end date sent
@@ -58,5 +60,9 @@ def on_trainee_changed(
         return
     # A foreign key may be named by its column ("provider_id"); "hesa_id" is a field's name.
     fields = {*changed_fields, *(f.removesuffix("_id") for f in changed_fields)}
-    if trainee.state in jobs.UPDATABLE_STATES and (fields & DQT_HELD_FIELDS):
+    if (
+        trainee.state in jobs.UPDATABLE_STATES
+        and fields & DQT_HELD_FIELDS
+        and not payloads.missing_for_update(trainee)
+    ):
         jobs.update_trainee.enqueue(trainee=trainee, trainee_id=trainee.pk)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
+
+from .models import Job
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +42,15 @@ def diagnose(job, *, detailed: bool = True) -> Diagnosis | None:
     skipped so the console still shows the job.
 
     ``detailed=False`` (the list, one call per row) asks for the title only: a diagnoser must
-    then answer from the job's columns alone, without live lookups."""
+    then answer from the job's columns alone, without live lookups.
+
+    Only a dead or retrying job is diagnosed: the error columns of any other job are history
+    (a succeeded job that once failed needs no fix). A retrying job is explained without
+    buttons, because the scheduler runs it again by itself."""
+    # The dead-jobs list's rows carry no state: they are all dead.
+    state = getattr(job, "state", Job.State.DEAD)
+    if state not in (Job.State.DEAD, Job.State.RETRYING):
+        return None
     for diagnoser in list(_diagnosers):
         try:
             found = diagnoser(job, detailed=detailed)
@@ -48,5 +58,5 @@ def diagnose(job, *, detailed: bool = True) -> Diagnosis | None:
             logger.exception("Diagnoser %r failed on job %s", diagnoser, getattr(job, "pk", None))
             continue
         if found is not None:
-            return found
+            return found if state == Job.State.DEAD else replace(found, actions=[])
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -100,26 +101,36 @@ DEMO_LOGINS = {
 }
 
 
-def seed_demo(*, trainee_count: int = 300, stdout=None) -> bool:
-    """Returns False (and changes nothing) when demo data is already there."""
+def seed_demo(*, trainee_count: int = 300, fake_dqt_state: Path | None = None, stdout=None) -> bool:
+    """Returns False (and changes nothing) when demo data is already there.
+
+    ``fake_dqt_state``: where to keep DQT's records of the demo trainees (the fake DQT's
+    state file, which `make run`'s fake DQT serves); the dead jobs are made against them."""
     if Provider.objects.exists():
-        _seed_dead_jobs_once()
+        _seed_dead_jobs_once(fake_dqt_state)
         return False
     rng = random.Random(2026)
     with transaction.atomic():
         _seed(rng, trainee_count)
-        _seed_dead_jobs_once()
+        _seed_dead_jobs_once(fake_dqt_state)
     ensure_demo_logins()
     return True
 
 
-def _seed_dead_jobs_once() -> None:
+def _seed_dead_jobs_once(fake_dqt_state: Path | None) -> None:
     """Demo data made before the DQT jobs existed gets its dead jobs on the next run."""
     from dqt.demo import seed_dead_jobs
+    from dqt.fake.register_mirror import mirror_register_trainees
+    from dqt.fake.state import FakeDqtState
     from jobs.models import Job
 
-    if not Job.objects.filter(task_name__startswith="dqt.").exists():
-        seed_dead_jobs()
+    if Job.objects.filter(task_name__startswith="dqt.").exists():
+        return
+    dqt = FakeDqtState()
+    mirror_register_trainees(dqt)
+    seed_dead_jobs(dqt)
+    if fake_dqt_state is not None:
+        dqt.save(fake_dqt_state)
 
 
 def ensure_demo_logins() -> None:

@@ -17,6 +17,8 @@ from . import devservices
 BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 WEB_ADDRESS = os.environ.get("WEB_ADDRESS", "127.0.0.1:8000")
+# DQT's records for `make run`'s fake DQT (Procfile.dev), made with the demo's dead jobs.
+FAKE_DQT_STATE = "var/fake-dqt.json"
 
 # In order; the first that fails stops the run with its hint. mypy's settings (and its
 # incremental cache under var/) are in pyproject.toml.
@@ -47,7 +49,7 @@ def run() -> int:
     env = _env(services, "development")
     try:
         _manage(env, "migrate", "--noinput", "-v", "0")
-        _manage(env, "seed_demo")
+        _manage(env, "seed_demo", "--fake-dqt-state", FAKE_DQT_STATE)
         print(
             f"\n  regsupport console: http://{env['WEB_ADDRESS']}/admin/\n"
             "  log in as admin / admin-demo (or support / support-demo, developer / developer-demo)\n"

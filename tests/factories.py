@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from dqt.models import TrnRequest
 from providers.models import LeadPartner, LeadPartnerUser, Provider, ProviderUser, User
-from trainees.models import ApplyApplication, Trainee
+from trainees.models import ApplyApplication, Trainee, latest_outcome_date
 
 
 class StaffUserFactory(factory.django.DjangoModelFactory):
@@ -139,7 +139,7 @@ def withdrawn_trainee(*, before_state=None, reasons=("another_reason",), **kwarg
 
 def awarded_trainee(*, recommended_only=False, outcome_date=None, **kwargs):
     trainee = TraineeFactory(with_trn=True, **kwargs)
-    trainee.recommend_for_award(outcome_date or timezone.localdate())
+    trainee.recommend_for_award(outcome_date or latest_outcome_date())
     trainee.save_with_reason("Recommended by the provider")
     if not recommended_only:
         trainee.award(timezone.now())

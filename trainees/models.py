@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Collection
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Self
 
 from django.contrib.postgres.indexes import OpClass
@@ -26,9 +26,16 @@ def generate_slug() -> str:
     return "".join(secrets.choice(BASE58_ALPHABET) for _ in range(SLUG_LENGTH))
 
 
+def latest_outcome_date() -> date:
+    """Today as Register and DQT count it: the UTC date (Register's ``Time.zone`` was UTC,
+    DQT's clock is UTC). For an hour after midnight in a British summer it is still
+    yesterday, and DQT refuses a later QTS date ("QTS date cannot be in the future.")."""
+    return timezone.now().astimezone(UTC).date()
+
+
 def clean_outcome_date(value: date | str | None, *, itt_start_date: date | None) -> date:
     """An outcome date as Register's OutcomeDateForm accepts it, with its messages: given, a
-    real date, not in the future, not before the ITT start date."""
+    real date, not after today (``latest_outcome_date``), not before the ITT start date."""
     if value in (None, ""):
         raise TraineeError("Enter an outcome date")
     if isinstance(value, datetime):
@@ -40,7 +47,13 @@ def clean_outcome_date(value: date | str | None, *, itt_start_date: date | None)
             raise TraineeError("Enter a valid outcome date") from None
     if not isinstance(value, date):
         raise TraineeError("Enter a valid outcome date")
-    if value > timezone.localdate():
+    latest = latest_outcome_date()
+    if value > latest:
+        if value == timezone.localdate():
+            raise TraineeError(
+                f"Outcome date must be in the past: until 1am it is still {latest:%-d %B %Y} "
+                "for DQT (its dates are UTC's)"
+            )
         raise TraineeError("Outcome date must be in the past")
     if itt_start_date is not None and value < itt_start_date:
         raise TraineeError("The date must not be before the ITT start date")

@@ -10,18 +10,10 @@ from __future__ import annotations
 from django.utils import timezone
 
 from dqt import payloads
+from dqt.comparison import dqt_result_for
 from trainees.models import Trainee
 
 from .state import FakeDqtState, teacher_from_trn_request
-
-# Register state → the result of the trainee's ITT row on DQT.
-ITT_RESULTS: dict[int, str] = {
-    Trainee.State.TRN_RECEIVED: "InTraining",
-    Trainee.State.RECOMMENDED_FOR_AWARD: "InTraining",
-    Trainee.State.DEFERRED: "Deferred",
-    Trainee.State.WITHDRAWN: "Withdrawn",
-    Trainee.State.AWARDED: "Pass",
-}
 
 
 def mirror_register_trainees(state: FakeDqtState) -> int:
@@ -45,9 +37,7 @@ def dqt_record_for(trainee: Trainee) -> dict:
     if first and first["date_of_birth"]:
         record["dateOfBirth"] = first["date_of_birth"].isoformat()
     row = record["initialTeacherTraining"][0]
-    result = ITT_RESULTS.get(trainee.state, "InTraining")
-    if result == "InTraining" and trainee.training_route == Trainee.TrainingRoute.ASSESSMENT_ONLY:
-        result = "UnderAssessment"
+    result = dqt_result_for(trainee)
     row["result"] = result
     if result == "Pass" and trainee.awarded_at:
         award_field = "eytsDate" if trainee.is_early_years else "qtsDate"

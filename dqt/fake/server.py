@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -59,7 +61,10 @@ class FakeDqtHandler(BaseHTTPRequestHandler):
         except ValueError:
             body = raw.decode(errors="replace")
         if path.startswith("/_control/"):
-            self._control(method, path, query, body)
+            answer = self._control(method, path, query, body)
+            if method != "GET":
+                self.server.save_state()
+            self._send(answer)
             return
         state = self.server.state
         headers = {
@@ -87,6 +92,9 @@ class FakeDqtHandler(BaseHTTPRequestHandler):
                 return
         answer = self._api(method, path, query, body)
         call.status = answer.status
+        # Kept before answering, so a caller never sees a change the file lacks. Even a GET can
+        # change DQT's records: a poll may be the moment a TRN is assigned.
+        self.server.save_state()
         self._send(answer, api=True)
 
     def _api(self, method: str, path: str, query: dict[str, str], body: Any) -> Answer:
@@ -107,14 +115,12 @@ class FakeDqtHandler(BaseHTTPRequestHandler):
             return Answer(405)
         return Answer(404)
 
-    def _control(self, method: str, path: str, query: dict[str, str], body: Any) -> None:
-        state = self.server.state
+    def _control(self, method: str, path: str, query: dict[str, str], body: Any) -> Answer:
         body = body if isinstance(body, dict) else {}
         try:
-            answer = control(state, method, path, query, body)
+            return control(self.server.state, method, path, query, body)
         except (TypeError, ValueError, KeyError) as error:
-            answer = Answer(400, {"error": str(error)})
-        self._send(answer)
+            return Answer(400, {"error": str(error)})
 
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
@@ -230,10 +236,40 @@ class FakeDqtServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], state: FakeDqtState, *, verbose: bool = False):
+    def __init__(
+        self,
+        address: tuple[str, int],
+        state: FakeDqtState,
+        *,
+        verbose: bool = False,
+        state_file: Path | None = None,
+    ):
         self.state = state
         self.verbose = verbose
+        self.state_file = state_file
         super().__init__(address, FakeDqtHandler)
+
+    def save_state(self) -> None:
+        """Keep DQT's records in ``state_file`` (when there is one) after every change."""
+        if self.state_file is not None:
+            self.state.save(self.state_file)
+
+
+@contextmanager
+def serving(state: FakeDqtState) -> Iterator[str]:
+    """Serve ``state`` on a free local port while the block runs; gives the base URL."""
+    server = FakeDqtServer(("127.0.0.1", 0), state)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        yield f"http://{host}:{port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 class FakeDqt:

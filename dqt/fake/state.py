@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import re
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from dqt.reference_data import degree_institution_ukprns
@@ -108,6 +110,11 @@ class Config:
     # When False, any 8-digit training-provider UKPRN is accepted (Register's providers are
     # all on DQT in practice); degree institutions are always checked.
     strict_providers: bool = False
+    # Subject codes DQT does not know, although Register's table maps a name to them.
+    unknown_subjects: set[str] = field(default_factory=set)
+
+    # What DQT knows (kept with its records in a state file), as against how the fake runs.
+    REFERENCE_DATA = ("known_ukprns", "unknown_ukprns", "strict_providers", "unknown_subjects")
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -116,6 +123,7 @@ class Config:
             "known_ukprns": sorted(self.known_ukprns),
             "unknown_ukprns": sorted(self.unknown_ukprns),
             "strict_providers": self.strict_providers,
+            "unknown_subjects": sorted(self.unknown_subjects),
         }
 
 
@@ -146,7 +154,7 @@ class FakeDqtState:
             for name, value in changes.items():
                 if not hasattr(self.config, name):
                     raise ValueError(f"unknown fake DQT setting {name!r}")
-                if name in ("api_keys", "known_ukprns", "unknown_ukprns"):
+                if name in ("api_keys", "known_ukprns", "unknown_ukprns", "unknown_subjects"):
                     value = {str(v) for v in value}
                 setattr(self.config, name, value)
             return self.config.as_dict()
@@ -215,6 +223,54 @@ class FakeDqtState:
             return [
                 {**self._trn_request_info(r), "body": r["body"]} for r in self.trn_requests.values()
             ]
+
+    # --- a state file: DQT's records outlive the process -----------------------------------
+
+    def dump(self) -> dict[str, Any]:
+        """DQT's records and reference data as JSON (not the calls, faults or server
+        settings). A pending TRN request keeps the seconds it still has to wait."""
+        with self.lock:
+            now = time.monotonic()
+            requests = [
+                {
+                    **{k: v for k, v in request.items() if k != "dueAt"},
+                    "dueInSeconds": None
+                    if request["dueAt"] is None
+                    else max(0.0, request["dueAt"] - now),
+                }
+                for request in self.trn_requests.values()
+            ]
+            config = self.config.as_dict()
+            return {
+                "teachers": copy.deepcopy(self.teachers),
+                "trnRequests": requests,
+                "referenceData": {name: config[name] for name in Config.REFERENCE_DATA},
+            }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Take the records of a :meth:`dump` (replacing the ones held)."""
+        with self.lock:
+            self.configure(**data.get("referenceData", {}))
+            self.teachers = copy.deepcopy(data.get("teachers", {}))
+            now = time.monotonic()
+            self.trn_requests = {}
+            for saved in data.get("trnRequests", []):
+                request = {k: v for k, v in saved.items() if k != "dueInSeconds"}
+                due = saved.get("dueInSeconds")
+                request["dueAt"] = None if due is None else now + float(due)
+                self.trn_requests[(request["apiKey"], request["requestId"])] = request
+
+    def save(self, path: Path) -> None:
+        """Write :meth:`dump` to ``path`` whole (a reader never sees half a file); one writer
+        at a time."""
+        with self.lock:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(path.name + ".partial")
+            partial.write_text(json.dumps(self.dump(), indent=1, sort_keys=True))
+            partial.replace(path)
+
+    def load(self, path: Path) -> None:
+        self.restore(json.loads(path.read_text()))
 
     # --- API ------------------------------------------------------------------------
 
@@ -381,7 +437,7 @@ class FakeDqtState:
             errors[f"{ITT}.providerUkprn"] = [ORGANISATION_NOT_FOUND]
         for n in (1, 2, 3):
             subject = ci_get(itt, f"subject{n}")
-            if subject and str(subject) not in KNOWN_CODES:
+            if subject and not self._subject_known(subject):
                 errors[f"{ITT}.subject{n}"] = [SUBJECT_NOT_FOUND]
         country = ci_get(itt, "trainingCountryCode")
         if country and not COUNTRY_CODE.match(str(country)):
@@ -393,12 +449,15 @@ class FakeDqtState:
                 errors["qualification.countryCode"] = [COUNTRY_NOT_FOUND]
             for name in ("subject", "subject2", "subject3"):
                 subject = ci_get(qualification, name)
-                if subject and str(subject) not in KNOWN_CODES:
+                if subject and not self._subject_known(subject):
                     errors[f"qualification.{name}"] = [SUBJECT_NOT_FOUND]
             ukprn = ci_get(qualification, "providerUkprn")
             if ukprn and not self.knows(ukprn):
                 errors["qualification.providerUkprn"] = [ORGANISATION_NOT_FOUND]
         return errors
+
+    def _subject_known(self, code: Any) -> bool:
+        return str(code) in KNOWN_CODES and str(code) not in self.config.unknown_subjects
 
     def _update_reference_errors(self, teacher: dict, body: Any) -> dict[str, list[str]]:
         errors = self._reference_errors(body)

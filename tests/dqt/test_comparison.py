@@ -41,6 +41,7 @@ def test_a_trainee_matches_the_record_dqt_made_from_it(trainee):
         "ITT start date",
         "ITT end date",
         "Provider UKPRN",
+        "Training result",
         "QTS date",
     ]
     assert differences(rows) == []

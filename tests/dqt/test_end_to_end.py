@@ -1,24 +1,15 @@
 """The DQT jobs in a real Celery worker on real Redis, against the fake DQT over HTTP."""
 
 import pytest
-from django.utils import timezone
 
 from dqt import jobs as dqt_jobs
 from jobs.models import Job
 from tests.factories import TraineeFactory
-from tests.jobs.worker import celery_worker, flush_broker, wait_for
+from tests.jobs.worker import wait_for
 from trainees import services
-from trainees.models import Trainee
+from trainees.models import Trainee, latest_outcome_date
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-@pytest.fixture
-def worker(dqt_on, django_db_setup, tmp_path):
-    flush_broker()
-    with celery_worker(tmp_path / "worker.log") as process:
-        yield process
-    flush_broker()
 
 
 def _done(trainee, task_name):
@@ -41,7 +32,7 @@ def test_register_poll_update_award_end_to_end(dqt_on, worker):
 
     trainee.refresh_from_db()
     services.trainee_recommend_for_award(
-        trainee=trainee, outcome_date=timezone.localdate(), reason="Passed", actor=None
+        trainee=trainee, outcome_date=latest_outcome_date(), reason="Passed", actor=None
     )
     wait_for(lambda: _done(trainee, dqt_jobs.RECOMMEND_FOR_AWARD), what="the award", sweep=True)
 
@@ -51,7 +42,7 @@ def test_register_poll_update_award_end_to_end(dqt_on, worker):
     assert not Job.objects.filter(trainee=trainee, state=Job.State.DEAD).exists()
 
 
-def test_an_award_enqueued_right_after_an_update_waits_for_it(dqt_on, worker):
+def test_an_award_recommended_while_an_update_is_with_dqt_waits_for_it(dqt_on, worker):
     trainee = TraineeFactory(with_trn=True)
     dqt_on.add_teacher_for(trainee)
     # DQT is slow to take the update: without ordering the award would overtake it, and the
@@ -60,9 +51,14 @@ def test_an_award_enqueued_right_after_an_update_waits_for_it(dqt_on, worker):
 
     trainee.course_subject_one = "chemistry"
     services.trainee_update(trainee=trainee, reason="Subject changed", actor=None)
+    # The recommendation comes while DQT is taking the update (an update that has not
+    # started by then sends nothing: Register updates no recommended trainee).
+    wait_for(
+        lambda: any(c["method"] == "PATCH" for c in dqt_on.calls), what="the update to reach DQT"
+    )
     trainee.refresh_from_db()
     services.trainee_recommend_for_award(
-        trainee=trainee, outcome_date=timezone.localdate(), reason="Passed", actor=None
+        trainee=trainee, outcome_date=latest_outcome_date(), reason="Passed", actor=None
     )
 
     award = wait_for(

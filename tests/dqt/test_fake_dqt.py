@@ -214,6 +214,53 @@ def test_run_fake_dqt_command_serves_dqt_on_the_given_port(unused_port):
         process.wait(timeout=10)
 
 
+@pytest.mark.slow
+def test_with_a_state_file_dqts_records_outlive_a_restart(unused_port, tmp_path):
+    env = {**os.environ, "REGSUPPORT_ENV": "test", "PYTHONUNBUFFERED": "1"}
+    state_file = tmp_path / "fake-dqt.json"
+    url = f"http://127.0.0.1:{unused_port}/"
+    command = [
+        sys.executable,
+        "manage.py",
+        "run_fake_dqt",
+        "--port",
+        str(unused_port),
+        "--quiet",
+        "--state-file",
+        str(state_file),
+    ]
+    for step in ("write", "read"):
+        process = subprocess.Popen(
+            command, cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, text=True
+        )
+        try:
+            while "Fake DQT on" not in process.stdout.readline():
+                pass
+            if step == "write":
+                requests.post(f"{url}_control/teachers", json={"trn": "7654321"}, timeout=5)
+            else:
+                record = DqtClient(base_url=url, api_key="test-dqt-key").get_teacher("7654321")
+                assert record["trn"] == "7654321"
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def test_a_saved_state_keeps_pending_trn_requests_and_reference_data(tmp_path):
+    from dqt.fake.state import FakeDqtState
+
+    state = FakeDqtState(trn_delay_seconds=None, unknown_subjects=["100425"])
+    body = payloads.trn_request(TraineeFactory())
+    assert state.put_trn_request("test-dqt-key", "request-1", body).status == 201
+    state.save(tmp_path / "dqt.json")
+
+    restored = FakeDqtState(trn_delay_seconds=0)
+    restored.load(tmp_path / "dqt.json")
+
+    assert restored.config.unknown_subjects == {"100425"}
+    assert restored.get_trn_request("test-dqt-key", "request-1").body["trn"] is None
+
+
 @pytest.fixture
 def unused_port():
     import socket

@@ -6,14 +6,16 @@ import pytest
 from django.utils import timezone
 
 from dqt import jobs as dqt_jobs
-from dqt import services
+from dqt import payloads, services
+from dqt.comparison import compare_with_dqt, differences
 from dqt.errors import DqtFixError
+from dqt.lookups import retrieve_teacher
 from dqt.models import TrnRequest
 from jobs import runner
 from jobs.models import Job
 from tests.factories import TraineeFactory
 from trainees import services as trainee_services
-from trainees.models import Trainee
+from trainees.models import Trainee, latest_outcome_date
 
 pytestmark = pytest.mark.django_db
 
@@ -59,27 +61,97 @@ def test_fix_date_of_birth_refuses_the_same_date(dqt_on, superuser):
     assert job.state == Job.State.DEAD
 
 
-def test_award_on_register_only_awards_without_calling_dqt(dqt_on, superuser):
-    trainee = TraineeFactory(with_trn=True)
-    dqt_on.add_teacher_for(trainee)
+def dead_award(fake, trainee, **dqt_changes):
+    """An award job DQT refused with 10005, DQT's record changed by ``dqt_changes`` first."""
+    fake.add_teacher_for(trainee)
     trainee_services.trainee_recommend_for_award(
-        trainee=trainee, outcome_date=timezone.localdate(), reason="Recommended", actor=None
+        trainee=trainee, outcome_date=latest_outcome_date(), reason="Recommended", actor=None
     )
     job = Job.objects.get(trainee=trainee, task_name=dqt_jobs.RECOMMEND_FOR_AWARD)
-    dqt_on.update_teacher_record(trainee.trn, initialTeacherTraining=[])
+    fake.update_teacher_record(trainee.trn, **dqt_changes)
     assert run(job) == "dead"
     assert job.error_code == 10005
-    calls = len(dqt_on.calls)
+    return job
 
-    services.dqt_award_on_register_only(
-        job=job, awarded_on=timezone.localdate(), reason="DQT already awarded", actor=superuser
-    )
+
+def dqt_awarded_elsewhere(trainee, qts_date):
+    """DQT awarded the teacher through a training row made by hand (another slug), so the
+    award job's row search finds nothing: 10005 while DQT holds the award."""
+    return {
+        "qtsDate": qts_date,
+        "initialTeacherTraining": [
+            {
+                "providerUkprn": trainee.provider.ukprn,
+                "programmeType": payloads.programme_type(trainee),
+                "programmeStartDate": trainee.itt_start_date.isoformat(),
+                "programmeEndDate": trainee.itt_end_date.isoformat(),
+                "result": "Pass",
+                "slugId": "set-by-hand-on-dqt",
+            }
+        ],
+    }
+
+
+def test_award_on_register_only_awards_with_dqts_date_and_calls_nothing_else(dqt_on, superuser):
+    trainee = TraineeFactory(with_trn=True)
+    job = dead_award(dqt_on, trainee, **dqt_awarded_elsewhere(trainee, "2026-09-30"))
+    writes = [c for c in dqt_on.calls if c["method"] != "GET"]
+
+    services.dqt_award_on_register_only(job=job, reason="DQT already awarded", actor=superuser)
 
     trainee.refresh_from_db()
     assert trainee.state == Trainee.State.AWARDED
+    assert timezone.localdate(trainee.awarded_at) == date(2026, 9, 30)
     job.refresh_from_db()
     assert job.state == Job.State.DISCARDED
-    assert len(dqt_on.calls) == calls
+    assert [c for c in dqt_on.calls if c["method"] != "GET"] == writes
+    assert differences(compare_with_dqt(trainee, retrieve_teacher(trainee))) == []
+
+
+def test_award_on_register_only_is_refused_while_dqt_has_the_training_withdrawn(dqt_on, superuser):
+    trainee = TraineeFactory(with_trn=True)
+    job = dead_award(
+        dqt_on,
+        trainee,
+        initialTeacherTraining=[
+            {
+                "providerUkprn": trainee.provider.ukprn,
+                "programmeType": payloads.programme_type(trainee),
+                "result": "Withdrawn",
+                "slugId": trainee.slug,
+            }
+        ],
+    )
+
+    with pytest.raises(DqtFixError, match="DQT has this training withdrawn"):
+        services.dqt_award_on_register_only(job=job, reason="x", actor=superuser)
+
+    trainee.refresh_from_db()
+    assert trainee.state == Trainee.State.RECOMMENDED_FOR_AWARD
+    job.refresh_from_db()
+    assert job.state == Job.State.DEAD
+
+
+def test_award_on_register_only_is_refused_while_dqt_has_the_training_in_progress(
+    dqt_on, superuser
+):
+    # What it used to do: award on Register while DQT said InTraining, with no QTS date.
+    trainee = TraineeFactory(with_trn=True)
+    job = dead_award(
+        dqt_on,
+        trainee,
+        initialTeacherTraining=[
+            {
+                "providerUkprn": trainee.provider.ukprn,
+                "programmeType": payloads.programme_type(trainee),
+                "slugId": "another-record",
+            }
+        ],
+    )
+
+    with pytest.raises(DqtFixError, match="does not hold the QTS award"):
+        services.dqt_award_on_register_only(job=job, reason="x", actor=superuser)
+    assert Trainee.objects.get(pk=trainee.pk).state == Trainee.State.RECOMMENDED_FOR_AWARD
 
 
 def test_award_on_register_only_is_refused_for_other_jobs(dqt_on, superuser):
@@ -87,16 +159,29 @@ def test_award_on_register_only_is_refused_for_other_jobs(dqt_on, superuser):
     dqt_on.add_teacher_for(trainee, active=False)
     job = dead_update(dqt_on, trainee)
     with pytest.raises(DqtFixError, match="does not apply"):
-        services.dqt_award_on_register_only(
-            job=job, awarded_on=timezone.localdate(), reason="x", actor=superuser
-        )
+        services.dqt_award_on_register_only(job=job, reason="x", actor=superuser)
+
+
+def test_the_award_on_register_page_shows_both_dates_and_both_providers(dqt_on, developer_client):
+    trainee = TraineeFactory(with_trn=True)
+    job = dead_award(dqt_on, trainee, **dqt_awarded_elsewhere(trainee, "2026-09-30"))
+
+    page = developer_client.get(f"/admin/dqt/jobs/{job.pk}/award-on-register/").content.decode()
+
+    outcome = latest_outcome_date().isoformat()
+    assert f"QTS date — DQT: 2026-09-30 · Register&#x27;s outcome date: {outcome}" in page
+    assert (
+        f"Provider — DQT&#x27;s training: UKPRN {trainee.provider.ukprn} (Pass) · Register: "
+        in page
+    )
+    assert "Register takes DQT&#x27;s" in page
 
 
 def _awarded_with_dead_update(fake):
     trainee = TraineeFactory(with_trn=True)
     fake.add_teacher_for(trainee)
     trainee_services.trainee_recommend_for_award(
-        trainee=trainee, outcome_date=timezone.localdate(), reason="Recommended", actor=None
+        trainee=trainee, outcome_date=latest_outcome_date(), reason="Recommended", actor=None
     )
     award = Job.objects.get(trainee=trainee, task_name=dqt_jobs.RECOMMEND_FOR_AWARD)
     assert run(award) == "succeeded"

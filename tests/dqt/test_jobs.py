@@ -12,7 +12,7 @@ from jobs import runner
 from jobs.models import Job
 from tests.factories import TraineeFactory
 from trainees import services
-from trainees.models import Trainee
+from trainees.models import Trainee, latest_outcome_date
 
 pytestmark = pytest.mark.django_db
 
@@ -329,7 +329,7 @@ def test_award_after_a_dqt_withdrawal_dies_with_10005(dqt_on):
             payload=payloads.withdrawal(trainee),
         )
     services.trainee_recommend_for_award(
-        trainee=trainee, outcome_date=timezone.localdate(), reason="Recommended", actor=None
+        trainee=trainee, outcome_date=latest_outcome_date(), reason="Recommended", actor=None
     )
     job = only_job(trainee, dqt_jobs.RECOMMEND_FOR_AWARD)
     assert run(job) == "dead"
@@ -342,3 +342,78 @@ def test_an_update_without_a_date_of_birth_is_refused_before_calling_dqt(dqt_on)
     assert run(job) == "dead"
     assert "without a date of birth" in job.error_message
     assert not [c for c in dqt_on.calls if c["method"] == "PATCH"]
+
+
+@pytest.mark.parametrize(
+    "state", [Trainee.State.RECOMMENDED_FOR_AWARD, Trainee.State.SUBMITTED_FOR_TRN]
+)
+def test_an_update_sends_nothing_for_a_recommended_trainee_or_one_submitted_for_trn(dqt_on, state):
+    # Register's UpdateTraineeJob ran only for submitted, TRN received and deferred trainees,
+    # and its TraineeUpdate sent nothing while submitted for TRN, TRN or not.
+    trainee = _on_dqt(dqt_on, TraineeFactory(with_trn=True))
+    job = dqt_jobs.update_trainee.enqueue(trainee=trainee, trainee_id=trainee.pk)
+    trainee.state = state
+    trainee.save_with_reason("The provider moved on before the update ran")
+
+    assert run(job) == "succeeded"
+
+    assert _sent(dqt_on, "PATCH") == []
+
+
+def test_an_update_that_finds_no_itt_dates_sends_nothing(dqt_on):
+    trainee = _on_dqt(dqt_on, TraineeFactory(with_trn=True))
+    job = dqt_jobs.update_trainee.enqueue(trainee=trainee, trainee_id=trainee.pk)
+    trainee.itt_start_date = trainee.itt_end_date = None
+    trainee.save_with_reason("Dates cleared")
+
+    assert run(job) == "succeeded"
+
+    # Sent, DQT would have said "'Initial Teacher Training Programme Start Date' must not be
+    # empty." and the job would have died.
+    assert _sent(dqt_on, "PATCH") == []
+
+
+def test_after_a_route_change_the_update_waits_for_the_itt_dates(dqt_on):
+    trainee = _on_dqt(dqt_on, TraineeFactory(with_trn=True))
+    start, end = trainee.itt_start_date, trainee.itt_end_date
+    services.trainee_change_training_route(
+        trainee=trainee,
+        route=Trainee.TrainingRoute.SCHOOL_DIRECT_SALARIED,
+        reason="Wrong route",
+        actor=None,
+    )
+    trainee.refresh_from_db()
+    trainee.course_subject_one = "physics"
+    services.trainee_update(trainee=trainee, reason="Subject re-entered", actor=None)
+    assert not Job.objects.filter(trainee=trainee, task_name=dqt_jobs.UPDATE_TRAINEE).exists()
+
+    trainee.itt_start_date, trainee.itt_end_date = start, end
+    services.trainee_update(trainee=trainee, reason="Dates re-entered", actor=None)
+
+    assert run(only_job(trainee, dqt_jobs.UPDATE_TRAINEE)) == "succeeded"
+    row = dqt_on.teacher(trainee.trn)["initialTeacherTraining"][0]
+    assert (row["programmeType"], row["subject1"]) == (
+        "SchoolDirectTrainingProgrammeSalaried",
+        "100425",
+    )
+
+
+def test_in_the_hour_after_midnight_in_summer_the_outcome_date_is_dqts_date(dqt_on, monkeypatch):
+    from dqt.fake import state as fake_state
+    from trainees.errors import TraineeError
+
+    now = datetime(2026, 6, 1, 23, 30, tzinfo=UTC)  # 00:30 on 2 June in London
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    monkeypatch.setattr(fake_state, "today", lambda: now.date())
+    trainee = _on_dqt(dqt_on, TraineeFactory(with_trn=True, itt_start_date=date(2025, 9, 1)))
+
+    with pytest.raises(TraineeError, match="until 1am it is still 1 June 2026 for DQT"):
+        services.trainee_recommend_for_award(
+            trainee=trainee, outcome_date=date(2026, 6, 2), reason="Passed today", actor=None
+        )
+    services.trainee_recommend_for_award(
+        trainee=trainee, outcome_date=date(2026, 6, 1), reason="Passed", actor=None
+    )
+
+    assert run(only_job(trainee, dqt_jobs.RECOMMEND_FOR_AWARD)) == "succeeded"
+    assert dqt_on.teacher(trainee.trn)["qtsDate"] == "2026-06-01"

@@ -202,3 +202,40 @@ def test_the_list_action_changes_the_route_of_every_selected_trainee(agent_clien
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.training_route == second.training_route == Route.SCHOOL_DIRECT_TUITION_FEE
+
+
+# --- what DQT will make of it ----------------------------------------------------------------
+
+
+def _confirmation(agent_client, trainee, route):
+    url = f"/admin/trainees/trainee/{trainee.pk}/change-training-route/"
+    return agent_client.get(url, {"route": route.value}).content.decode()
+
+
+def test_the_confirmation_says_dqt_refuses_early_years_to_another_route(agent_client):
+    trainee = _full_trainee(with_trn=True, training_route=Route.EARLY_YEARS_POSTGRAD)
+    page = _confirmation(agent_client, trainee, Route.SCHOOL_DIRECT_SALARIED)
+    assert "DQT will refuse this route" in page
+    assert "ProgrammeType cannot be changed" in page
+
+
+def test_the_confirmation_says_the_next_update_waits_for_the_itt_dates(agent_client):
+    trainee = _full_trainee(with_trn=True)
+    page = _confirmation(agent_client, trainee, Route.SCHOOL_DIRECT_SALARIED)
+    assert "DQT will refuse" not in page
+    assert "next update waits until the cleared ITT start and end dates are re-entered" in page
+
+
+def test_the_confirmation_says_no_update_can_go_for_a_route_without_a_programme_type(
+    agent_client,
+):
+    trainee = _full_trainee(with_trn=True)
+    page = _confirmation(agent_client, trainee, Route.TEACHER_DEGREE_APPRENTICESHIP)
+    assert "no programme type for the Teacher degree apprenticeship route" in page
+
+
+def test_a_draft_is_not_said_to_be_refused_by_dqt(agent_client):
+    trainee = _full_trainee(training_route=Route.EARLY_YEARS_POSTGRAD)
+    page = _confirmation(agent_client, trainee, Route.SCHOOL_DIRECT_SALARIED)
+    assert "Nothing is sent to DQT now" in page
+    assert "DQT will refuse" not in page

@@ -6,7 +6,7 @@ from tests.factories import StaffUserFactory, TraineeFactory, withdrawn_trainee
 from trainees.errors import TraineeStateError
 from trainees.models import Trainee
 from trainees.selectors import trainee_state_before_withdrawal
-from trainees.services import trainee_unwithdraw
+from trainees.services import trainee_unwithdraw, trainee_unwithdraw_plan
 from trainees.signals import trainee_changed
 
 pytestmark = pytest.mark.django_db
@@ -313,3 +313,49 @@ def test_staff_without_the_playbook_permission_do_not_get_the_fix_actions(client
     assert "Remove duplicates (CSV)" not in page
     trainee.refresh_from_db()
     assert trainee.state == Trainee.State.WITHDRAWN
+
+
+# --- what DQT is told ------------------------------------------------------------------------
+
+
+def _dqt_jobs(trainee):
+    from jobs.models import Job
+
+    return list(Job.objects.filter(trainee=trainee, task_name__startswith="dqt."))
+
+
+def test_unwithdrawing_to_deferred_warns_and_queues_no_update_dqt_would_refuse(
+    dqt_on, agent_client
+):
+    trainee = withdrawn_trainee(before_state=Trainee.State.DEFERRED)
+    url = f"/admin/trainees/trainee/{trainee.pk}/unwithdraw/"
+
+    page = agent_client.get(url).content.decode()
+    agent_client.post(url, {"confirm": "yes", "reason": "Withdrawn in error"})
+
+    assert "Result cannot be unwithdrawn to deferred" in page
+    assert f"ask the DQT team to set the result of the training of TRN {trainee.trn}" in page
+    trainee.refresh_from_db()
+    assert trainee.state == Trainee.State.DEFERRED
+    assert _dqt_jobs(trainee) == []
+
+
+def test_unwithdrawing_to_submitted_for_trn_with_a_trn_sends_nothing(dqt_on, support_agent):
+    trainee = withdrawn_trainee(before_state=Trainee.State.SUBMITTED_FOR_TRN)
+
+    plan = trainee_unwithdraw_plan(trainee=trainee)
+    trainee_unwithdraw(trainee=trainee, reason="Withdrawn in error", actor=support_agent)
+
+    assert "Register sends no update while a trainee is submitted for TRN" in " ".join(plan.notes)
+    assert Trainee.objects.get(pk=trainee.pk).state == Trainee.State.SUBMITTED_FOR_TRN
+    assert _dqt_jobs(trainee) == []
+
+
+def test_unwithdrawing_to_trn_received_tells_dqt(dqt_on, support_agent):
+    trainee = withdrawn_trainee()
+
+    plan = trainee_unwithdraw_plan(trainee=trainee)
+    trainee_unwithdraw(trainee=trainee, reason="Withdrawn in error", actor=support_agent)
+
+    assert "takes its training back from withdrawn to in training" in " ".join(plan.notes)
+    assert [job.task_name for job in _dqt_jobs(trainee)] == ["dqt.update_trainee"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dqt.payloads import PROGRAMME_TYPES
 from regsupport.fixes import FixPlan
 from regsupport.ids import parse_number
 
@@ -66,10 +67,7 @@ def trainee_change_training_route_plan(*, trainee: Trainee, route: Any) -> FixPl
     route = parse_route(route)
     check_change_training_route(trainee=trainee, route=route)
     plan = FixPlan(changes=preview_changes(trainee, lambda t: _apply_route(t, route)))
-    plan.notes.append(
-        "Nothing is sent to DQT: a route change is not sent automatically. If DQT needs "
-        "it, it must be updated separately."
-    )
+    plan.notes += _dqt_notes(trainee, route)
     cleared = [
         c.label
         for c in plan.changes
@@ -78,6 +76,38 @@ def trainee_change_training_route_plan(*, trainee: Trainee, route: Any) -> FixPl
     if cleared:
         plan.notes.append("Ask the provider to re-enter: " + ", ".join(cleared) + ".")
     return plan
+
+
+def _dqt_notes(trainee: Trainee, route: Trainee.TrainingRoute) -> list[str]:
+    """What DQT will make of the new route: nothing is sent now, and the trainee's next update
+    (Register sends updates for TRN received and deferred trainees) carries it."""
+    notes = ["Nothing is sent to DQT now: a route change is not sent by itself."]
+    if not trainee.trn or trainee.state not in (
+        Trainee.State.TRN_RECEIVED,
+        Trainee.State.DEFERRED,
+    ):
+        return notes
+    if PROGRAMME_TYPES.get(route) is None:
+        notes.append(
+            f"DQT's API has no programme type for the {route.label} route, so no update of "
+            "this trainee can go to DQT after this change: each is refused before DQT is "
+            "called. DQT keeps the training as it is."
+        )
+        return notes
+    if (route in Trainee.EARLY_YEARS_ROUTES) != trainee.is_early_years:
+        notes.append(
+            "DQT will refuse this route: it never turns an early-years training into another, "
+            "or back (“ProgrammeType cannot be changed”). DQT keeps the "
+            f"{trainee.get_training_route_display()} training and refuses every later update "
+            "of this trainee, until the DQT team closes that training and opens one on the "
+            "new route."
+        )
+    notes.append(
+        "The trainee's next update waits until the cleared ITT start and end dates are "
+        "re-entered; it then takes the new route to DQT (or use “Send update to DQT” on the "
+        "trainee's page)."
+    )
+    return notes
 
 
 def trainee_change_training_route(

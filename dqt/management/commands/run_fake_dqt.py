@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.core.management.base import BaseCommand
 
 from dqt.fake.server import FakeDqtServer
@@ -31,6 +33,12 @@ class Command(BaseCommand):
             action="store_true",
             help="start with a DQT record for every trainee with a TRN in this database",
         )
+        parser.add_argument(
+            "--state-file",
+            type=Path,
+            help="keep DQT's records in this JSON file: read at start (instead of "
+            "--from-register) when it exists, written after every change",
+        )
         parser.add_argument("--quiet", action="store_true", help="do not log each request")
 
     def handle(self, *args, **options):
@@ -38,14 +46,22 @@ class Command(BaseCommand):
         if not options["api_keys"] and settings.get("dqt.api_key", ""):
             keys.add(settings.get("dqt.api_key"))
         state = FakeDqtState(api_keys=sorted(keys), trn_delay_seconds=options["trn_delay"])
-        if options["from_register"]:
+        state_file = options["state_file"]
+        if state_file is not None and state_file.exists():
+            state.load(state_file)
+            self.stdout.write(f"Fake DQT holds {len(state.teachers)} teachers from {state_file}.")
+        elif options["from_register"]:
             from dqt.fake.register_mirror import mirror_register_trainees
 
             count = mirror_register_trainees(state)
             self.stdout.write(f"Fake DQT holds {count} teachers from Register's trainees.")
         server = FakeDqtServer(
-            (options["host"], options["port"]), state, verbose=not options["quiet"]
+            (options["host"], options["port"]),
+            state,
+            verbose=not options["quiet"],
+            state_file=state_file,
         )
+        server.save_state()
         host, port = server.server_address[:2]
         self.stdout.write(
             f"Fake DQT on http://{host}:{port}/ (TRNs after {options['trn_delay']:g} s; "

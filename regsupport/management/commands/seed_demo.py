@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.core.management.base import BaseCommand
 
 from regsupport.demo import DEMO_LOGINS, ensure_demo_logins, seed_demo
@@ -8,9 +10,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--trainees", type=int, default=300)
+        parser.add_argument(
+            "--fake-dqt-state",
+            type=Path,
+            help="write DQT's records of the demo trainees to this file, for the fake DQT "
+            "(run_fake_dqt --state-file)",
+        )
 
     def handle(self, *args, **options):
-        if seed_demo(trainee_count=options["trainees"]):
+        if seed_demo(trainee_count=options["trainees"], fake_dqt_state=options["fake_dqt_state"]):
             self.stdout.write(self.style.SUCCESS("Demo data seeded."))
         else:
             ensure_demo_logins()
