@@ -31,7 +31,7 @@ class PrivatePostgres:
         self.user: str | None = None
 
     def start(self) -> PrivatePostgres:
-        from pgserver._commands import initdb, pg_ctl
+        from pgserver._commands import initdb, pg_ctl  # type: ignore[attr-defined]
 
         logging.getLogger("pgserver").setLevel(logging.WARNING)
         if os.geteuid() == 0:
@@ -77,7 +77,7 @@ class PrivatePostgres:
         return self
 
     def stop(self) -> None:
-        from pgserver._commands import pg_ctl
+        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self.user, timeout=60)
 
