@@ -73,11 +73,11 @@ class FakeDqtHandler(BaseHTTPRequestHandler):
         if fault is not None:
             if fault.kind == "error":
                 call.status = fault.status
-                headers = SECURITY_HEADERS
+                fault_headers: tuple[tuple[str, str], ...] = SECURITY_HEADERS
                 if fault.retry_after is not None:
-                    headers = (*headers, ("Retry-After", str(fault.retry_after)))
+                    fault_headers = (*fault_headers, ("Retry-After", str(fault.retry_after)))
                 self._send_raw(
-                    fault.status, fault.body.encode(), "application/problem+json", headers
+                    fault.status, fault.body.encode(), "application/problem+json", fault_headers
                 )
                 return
             # Slow or hanging DQT; a reset or shutdown wakes the request and drops it.
