@@ -404,31 +404,7 @@ class Command(BaseCommand):
         # The fake DQT runs in this process (a thread); TRNs at once, so every poll answers
         # 200 with a completed request, the common case of the TRN-polling job.
         fake = FakeDqt(trn_delay_seconds=0).start()
-        worker = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "celery"),
-                "-A",
-                "regsupport",
-                "worker",
-                "-Q",
-                "default",
-                "-c",
-                "2",
-                "-P",
-                "prefork",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-l",
-                "WARNING",
-                "-n",
-                "bench@%h",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=log.open("w"),
-            stderr=subprocess.STDOUT,
-        )
+        worker = start_worker(log, queue="default", pool="prefork", concurrency=2, env=env)
         try:
             time.sleep(1)
             deadline = time.monotonic() + 60
@@ -630,30 +606,8 @@ class Command(BaseCommand):
         ids = [job.pk for job in jobs]
         calls_before = len(fake.calls)
         log = Path(settings.BASE_DIR) / "var" / f"bench-dqt-{pool}.log"
-        worker = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "celery"),
-                "-A",
-                "regsupport",
-                "worker",
-                "-Q",
-                "dqt",
-                "-c",
-                str(concurrency),
-                "-P",
-                pool,
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-l",
-                "WARNING",
-                "-n",
-                f"bench-{pool}@%h",
-            ],
-            cwd=BASE_DIR,
-            env={**os.environ, **env},
-            stdout=log.open("w"),
-            stderr=subprocess.STDOUT,
+        worker = start_worker(
+            log, queue="dqt", pool=pool, concurrency=concurrency, env={**os.environ, **env}
         )
         sessions = SessionCounter(settings.DATABASES["default"]["NAME"])
         try:
@@ -690,12 +644,6 @@ class Command(BaseCommand):
             if c["method"] == "PATCH" and c["status"] == 204
         )
         once = patches == Counter({t.trn: 2 for t in trainees})
-        rows = {
-            job.pk: job
-            for job in Job.objects.filter(pk__in=ids).only(
-                "trainee_id", "started_at", "finished_at"
-            )
-        }
         first, second = ids[: len(trainees)], ids[len(trainees) :]
         in_order = all(
             (started := rows[b].started_at) is not None
@@ -719,6 +667,35 @@ class Command(BaseCommand):
             f"{exact}\n"
         )
         return result
+
+
+def start_worker(log: Path, *, queue: str, pool: str, concurrency: int, env: dict):
+    """A Celery worker on ``queue`` for the benchmark, its output in ``log``."""
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "regsupport",
+            "worker",
+            "-Q",
+            queue,
+            "-c",
+            str(concurrency),
+            "-P",
+            pool,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "WARNING",
+            "-n",
+            f"bench-{queue}-{pool}@%h",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 class SessionCounter:
