@@ -10,23 +10,43 @@ Base URL, API key and timeout come from ``regsupport.config.settings`` (``dqt.ba
 Any status outside an endpoint's success set raises :class:`dqt.errors.DqtHttpError`;
 network failures raise :class:`DqtConnectionError` / :class:`DqtTimeout`. See
 ``dqt/fake/README.md`` for what DQT answers and when.
+
+Calls keep to ``dqt.max_requests_per_second`` across all workers (``dqt.rate_limit``); a
+429 pauses them all for its Retry-After. Each thread reuses one HTTP session, so a job's
+calls do not open a new connection each, and a worker's pooled database session is given
+back while a call waits (``jobs.worker.released_while_waiting``).
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
+from jobs.worker import released_while_waiting
 from regsupport.config import settings
 
+from . import rate_limit
 from .errors import DqtConnectionError, DqtHttpError, DqtTimeout
 
 # Register's client accepted exactly these statuses per verb (dqt-api.md §0).
 SUCCESS = {"GET": {200}, "PUT": {200, 201}, "PATCH": {204}}
+# A 429 without a Retry-After pauses calls this long.
+DEFAULT_RETRY_AFTER_SECONDS = 1.0
+
+_thread = threading.local()
+
+
+def _thread_session() -> requests.Session:
+    """This thread's HTTP session: its connections to DQT stay open between jobs."""
+    session = getattr(_thread, "session", None)
+    if session is None:
+        session = _thread.session = requests.Session()
+    return session
 
 
 class DqtClient:
@@ -43,17 +63,18 @@ class DqtClient:
         self.timeout = float(
             timeout if timeout is not None else settings.get("dqt.timeout_seconds", 30)
         )
-        self.session = session or requests.Session()
-        self.session.headers.update(
-            {
-                "Accept": "application/json",
-                "Content-Type": "application/json;odata.metadata=minimal",
-                "Authorization": f"Bearer {self.api_key}",
-            }
-        )
+        self.session = session or _thread_session()
+        self._owns_session = session is not None
+        self.headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json;odata.metadata=minimal",
+            "Authorization": f"Bearer {self.api_key}",
+        }
 
     def close(self) -> None:
-        self.session.close()
+        """Close a session the caller gave; the thread's own stays open for the next job."""
+        if self._owns_session:
+            self.session.close()
 
     def __enter__(self) -> DqtClient:
         return self
@@ -132,9 +153,16 @@ class DqtClient:
         url = f"{self.base_url}{path}"
         data = None if json_body is None else json.dumps(json_body, separators=(",", ":"))
         try:
-            response = self.session.request(
-                method, url, params=params, data=data, timeout=self.timeout
-            )
+            with released_while_waiting():
+                rate_limit.wait_for_turn()
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    headers=self.headers,
+                    timeout=self.timeout,
+                )
         except requests.Timeout as error:
             raise DqtTimeout(
                 f"DQT did not answer {method} {path} within {self.timeout:g} seconds"
@@ -142,7 +170,10 @@ class DqtClient:
         except requests.ConnectionError as error:
             raise DqtConnectionError(f"Could not reach DQT at {self.base_url}: {error}") from error
         if response.status_code not in SUCCESS[method]:
-            raise _http_error(response, method)
+            refused = _http_error(response, method)
+            if refused.status == 429:
+                rate_limit.pause(refused.retry_after or DEFAULT_RETRY_AFTER_SECONDS)
+            raise refused
         if not response.text:
             return {}
         try:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from regsupport.errors import Refusal
@@ -54,6 +56,21 @@ def _rebuild(cls, args, state):
 
 
 VALIDATION_TITLE = "One or more validation errors occurred."
+
+
+class DqtRateLimited(DqtError):
+    """The call was not sent: DQT's rate limit (ours, ``dqt.max_requests_per_second``, or
+    its 429) would have kept it waiting too long. Transient: the job tries again after
+    ``retry_after`` seconds."""
+
+    transient = True
+    title = "Waiting for DQT's rate limit"
+
+    def __init__(self, *, retry_after: float):
+        self.retry_after = retry_after
+        super().__init__(
+            f"Not sent: DQT's rate limit has no free slot for {retry_after:.1f} seconds"
+        )
 
 
 class DqtHttpError(DqtError):
@@ -106,6 +123,21 @@ class DqtHttpError(DqtError):
     def transient(self) -> bool:  # type: ignore[override]
         # 429 is DQT's (Dataverse's) service-protection limit: waiting is the fix.
         return self.status >= 500 or self.status == 429
+
+    @property
+    def retry_after(self) -> float | None:
+        """A 429's or 503's Retry-After in seconds (given as seconds or as an HTTP date)."""
+        value = next((v for k, v in self.headers.items() if k.lower() == "retry-after"), None)
+        if value is None or self.status not in (429, 503):
+            return None
+        value = value.strip()
+        if value.isdigit():
+            return float(value)
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max((moment - datetime.now(UTC)).total_seconds(), 0.0)
 
     def has_field_error(self, field: str, message: str) -> bool:
         return message in self.field_errors.get(field, [])

@@ -21,14 +21,17 @@ Advisory locks with a single bigint key in this database are the ledger's.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.utils import timezone
 from psycopg.sql import Literal
 from psycopg.types.json import Jsonb
@@ -70,10 +73,138 @@ _CLAIM = (
     f"{Literal(RUNNABLE_WHEN_DUE).as_string()}) j"
 )
 
-# Per thread, as Django's connections are: the lock this thread's database session still
-# holds after its last success, as (backend pid, job id), released by the next claim on
-# the same session.
-_session = threading.local()
+logger = logging.getLogger(__name__)
+
+# What an outcome function returns when its write matched no row: someone else finished
+# the job meanwhile (only possible if this worker lost its session, and so the job's lock).
+NOT_RECORDED = "not recorded"
+# How long a worker holding a job's outcome waits for the database to come back before it
+# gives the job up (its message goes back to the broker and the job runs again).
+OUTCOME_WAIT_SECONDS = 30.0
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached, so nothing about this run was recorded: the
+    job's message must go back to the broker (``jobs.tasks.run_job`` requeues it)."""
+
+
+class _Session:
+    """The database session a worker's ledger statements run on, and what it holds: the
+    locks of the jobs it is running (``running``: job id to the backend pid whose session
+    took the lock) and of the successes it has not let go yet (``kept``).
+
+    By default it is Django's own connection, one per thread (one per process in a prefork
+    worker; the caller's transaction in tests). A worker whose pool runs jobs in threads
+    shares one dedicated session among them (``share_one_session``), so the number of
+    sessions does not grow with the jobs in flight: a session can hold many advisory locks.
+    """
+
+    def __init__(self) -> None:
+        self.mutex = threading.RLock()
+        self.running: dict[int, int] = {}
+        self.kept: list[tuple[int, int]] = []
+
+    def connection(self) -> psycopg.Connection:
+        """The live connection, connecting anew if the last one broke."""
+        db = connections[DEFAULT_DB_ALIAS]
+        if db.connection is not None and db.connection.closed and not db.in_atomic_block:
+            db.close()
+        if db.connection is None:
+            db.ensure_connection()
+        return db.connection
+
+    def discard_connection(self) -> None:
+        db = connections[DEFAULT_DB_ALIAS]
+        if not db.in_atomic_block:
+            db.close()
+
+
+class _SharedSession(_Session):
+    def __init__(self, connect: Callable[[], psycopg.Connection]) -> None:
+        super().__init__()
+        self._connect = connect
+        self._conn: psycopg.Connection | None = None
+
+    def connection(self) -> psycopg.Connection:
+        with self.mutex:
+            if self._conn is None or self._conn.closed:
+                self._conn = self._connect()
+                self.kept.clear()  # those locks went with the old session
+            return self._conn
+
+    def discard_connection(self) -> None:
+        with self.mutex:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+
+_thread = threading.local()
+_shared: _SharedSession | None = None
+
+
+def _session() -> _Session:
+    if _shared is not None:
+        return _shared
+    session = getattr(_thread, "session", None)
+    if session is None:
+        session = _thread.session = _Session()
+    return session
+
+
+def share_one_session() -> None:
+    """From now on, every thread of this process runs its ledger statements on one
+    dedicated database session (a worker with a thread pool calls this at start-up)."""
+    global _shared
+    params = connections[DEFAULT_DB_ALIAS].get_connection_params()
+    params.pop("cursor_factory", None)
+    _shared = _SharedSession(lambda: psycopg.connect(**params, autocommit=True))
+
+
+def connection_lost(error: BaseException) -> bool:
+    """Whether ``error``, raised by a job's own queries, is this thread's database session
+    going away (a restart, a network cut, a refused connection), as opposed to a statement
+    failing on a live session."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, psycopg.OperationalError | psycopg.InterfaceError | DatabaseError):
+            db = connections[DEFAULT_DB_ALIAS]
+            return db.connection is None or db.connection.closed
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def drop_broken_connections() -> None:
+    """Close this thread's database connections that broke (the server restarted), so the
+    next statement connects anew instead of failing with "the connection is closed"."""
+    for db in connections.all(initialized_only=True):
+        raw = db.connection
+        if raw is not None and raw.closed and not db.in_atomic_block:
+            db.close()
+
+
+T = TypeVar("T")
+
+
+def _once_more_on_a_new_session(statement: Callable[[psycopg.Connection], T]) -> T:
+    """Run a claim; if the session turns out dead (the server restarted while it was
+    idle), once more on a new one. Anything a dead session held went with it."""
+    session = _session()
+    for attempt in (1, 2):
+        try:
+            if attempt == 2:
+                session.discard_connection()
+            conn = session.connection()
+        except (psycopg.Error, DatabaseError) as error:
+            raise DatabaseUnavailable(str(error)) from error
+        try:
+            return statement(conn)
+        except psycopg.Error as error:
+            if not conn.closed:
+                raise
+            if attempt == 2:
+                raise DatabaseUnavailable(str(error)) from error
+    raise AssertionError("unreachable")
 
 
 def claim(job_id: int, *, ordered_types: list[str]) -> Job | str:
@@ -81,22 +212,36 @@ def claim(job_id: int, *, ordered_types: list[str]) -> Job | str:
     ``ordered_types``: job types whose queue keeps each trainee's jobs in order.
 
     The returned job's ``attempts`` is this attempt's number and its ``state`` is
-    ``running``; neither is written until the attempt ends.
+    ``running``; neither is written until the attempt ends. Raises
+    ``DatabaseUnavailable`` when the database cannot be reached.
     """
+    session = _session()
+    with session.mutex:
+        # A session takes an advisory lock it already holds again: two messages for one
+        # job in the same process would both get it.
+        if job_id in session.running:
+            return "not runnable"
+        return _once_more_on_a_new_session(
+            lambda conn: _claim(session, conn, job_id, ordered_types)
+        )
+
+
+def _claim(
+    session: _Session, conn: psycopg.Connection, job_id: int, ordered_types: list[str]
+) -> Job | str:
+    backend_pid = conn.info.backend_pid
     release = None
-    backend_pid = _raw_connection().info.backend_pid
-    kept = getattr(_session, "kept_lock", None)
-    if kept is not None:
-        if kept[0] == backend_pid:
-            release = kept[1]
-        _session.kept_lock = None  # on another session, it went with that session
-    rows = _execute(_CLAIM, [job_id, release, ordered_types]).fetchall()
+    while session.kept and release is None:
+        pid, kept_id = session.kept.pop()
+        if pid == backend_pid:
+            release = kept_id  # on another session, it went with that session
+    rows = _execute(conn, _CLAIM, [job_id, release, ordered_types]).fetchall()
     if not rows and ordered_types:
-        if _wait_behind_earlier(job_id, ordered_types):
+        if _wait_behind_earlier(conn, job_id, ordered_types):
             return "blocked"
         # Not held back after all: the earlier job finished between the claim and the
         # check, and its success found nothing blocked to release. Claim it now.
-        rows = _execute(_CLAIM, [job_id, None, ordered_types]).fetchall()
+        rows = _execute(conn, _CLAIM, [job_id, None, ordered_types]).fetchall()
     if not rows:
         return "not runnable"
     values = list(rows[0])
@@ -106,6 +251,7 @@ def claim(job_id: int, *, ordered_types: list[str]) -> Job | str:
     job.attempts += 1
     job.started_at = timezone.now()
     job.runner_pid = backend_pid
+    session.running[job_id] = backend_pid
     return job
 
 
@@ -130,9 +276,10 @@ def lock_if_idle(job_id: int) -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def _wait_behind_earlier(job_id: int, ordered_types: list[str]) -> bool:
+def _wait_behind_earlier(conn: psycopg.Connection, job_id: int, ordered_types: list[str]) -> bool:
     """Park a runnable job that an earlier unfinished job of its trainee holds back."""
     parked = _execute(
+        conn,
         f"""
             UPDATE {TABLE} j SET state = 'blocked', note = 'waiting for job ' || (
                 SELECT min(e.id) FROM {TABLE} e
@@ -151,44 +298,55 @@ def _wait_behind_earlier(job_id: int, ordered_types: list[str]) -> bool:
 
 def succeed(
     claim: Job, *, arguments_changed: dict | None = None, release_next_of_trainee: bool = False
-) -> list[tuple[int, str]]:
-    """Record the success. With ``release_next_of_trainee`` (an ordered job with a trainee),
-    the same statement also releases the trainee's next blocked job in this queue, as
-    ``release_next`` does, and returns it: one round trip per DQT job instead of two."""
+) -> list[tuple[int, str]] | None:
+    """Record the success; None if the write matched no row (see ``NOT_RECORDED``). With
+    ``release_next_of_trainee`` (an ordered job with a trainee), the same statement also
+    releases the trainee's next blocked job in this queue, as ``release_next`` does, and
+    returns it: one round trip per DQT job instead of two."""
     sets = "state = 'succeeded', finished_at = statement_timestamp(), run_after = NULL, note = ''"
     params: list[Any] = []
     if arguments_changed is not None:
         sets += ", arguments = %s"
         params.append(Jsonb(arguments_changed))
     if not release_next_of_trainee:
-        _finish(claim, sets, params, keep_lock=True)
-        return []
+        return [] if _finish(claim, sets, params, keep_lock=True) else None
+
     # The statement's snapshot still sees this job unfinished (a CTE's changes are not
-    # visible to the rest of its statement), so it is left out of "earliest unfinished" by id.
-    released = _execute(
-        f"""
-            WITH done AS (
-              UPDATE {TABLE} SET {sets}, {_ATTEMPT}
-              WHERE id = %s AND {_IS_CLAIMABLE}
-              RETURNING id, trainee_id, queue)
-            UPDATE {TABLE} j SET state = 'enqueued', enqueued_at = statement_timestamp(), note = ''
-            FROM done
-            WHERE j.id = (
-                SELECT b.id FROM {TABLE} b
-                WHERE b.trainee_id = done.trainee_id AND b.queue = done.queue
-                  AND b.id <> done.id AND b.state NOT IN {UNFINISHED}
-                ORDER BY b.id LIMIT 1)
-              AND j.state = %s
-            RETURNING j.id, j.queue""",
-        [*params, *_attempt(claim), claim.id, *CLAIMABLE, "blocked"],
-    ).fetchall()
-    _keep_lock(claim)
-    return released
+    # visible to the rest of its statement), so it is left out of "earliest unfinished" by
+    # id. One row if the job's own write matched, with the job it released, if any.
+    def write(conn: psycopg.Connection) -> list[tuple[int, str]] | None:
+        rows = _execute(
+            conn,
+            f"""
+                WITH done AS (
+                  UPDATE {TABLE} SET {sets}, {_ATTEMPT}
+                  WHERE id = %s AND {_IS_CLAIMABLE}
+                  RETURNING id, trainee_id, queue),
+                released AS (
+                  UPDATE {TABLE} j SET state = 'enqueued', enqueued_at = statement_timestamp(),
+                         note = ''
+                  FROM done
+                  WHERE j.id = (
+                      SELECT b.id FROM {TABLE} b
+                      WHERE b.trainee_id = done.trainee_id AND b.queue = done.queue
+                        AND b.id <> done.id AND b.state NOT IN {UNFINISHED}
+                      ORDER BY b.id LIMIT 1)
+                    AND j.state = %s
+                  RETURNING j.id, j.queue)
+                SELECT released.id, released.queue FROM done LEFT JOIN released ON true""",
+            [*params, *_attempt(claim), claim.id, *CLAIMABLE, "blocked"],
+        ).fetchall()
+        if not rows:
+            return None
+        return [(job_id, queue) for job_id, queue in rows if job_id is not None]
+
+    return _record(claim, write, keep_lock=True)
 
 
-def reschedule(claim: Job, *, run_after: datetime, note: str, arguments: dict) -> None:
-    # A reschedule is not a failed attempt: the attempt is given back.
-    _finish(
+def reschedule(claim: Job, *, run_after: datetime, note: str, arguments: dict) -> bool:
+    """Put the job back to scheduled; False if the write matched no row. A reschedule is
+    not a failed attempt: the attempt is given back."""
+    return _finish(
         claim,
         "state = 'scheduled', run_after = %s, note = %s, arguments = %s, finished_at = NULL",
         [run_after, note[:255], Jsonb(arguments)],
@@ -204,6 +362,9 @@ class ParsedError:
     fields: dict | None
     message: str
     transient: bool
+    # The least wait before another attempt that the other side asked for (a 429's
+    # Retry-After), in seconds.
+    retry_after: float | None = None
 
 
 def parse_error(exc: BaseException) -> ParsedError:
@@ -214,6 +375,7 @@ def parse_error(exc: BaseException) -> ParsedError:
             return None
 
     fields = getattr(exc, "field_errors", None)
+    retry_after = getattr(exc, "retry_after", None)
     return ParsedError(
         status=_int(getattr(exc, "status", None)),
         code=_int(getattr(exc, "error_code", None)),
@@ -221,6 +383,7 @@ def parse_error(exc: BaseException) -> ParsedError:
         fields=fields if isinstance(fields, dict) and fields else None,
         message=str(exc) or exc.__class__.__name__,
         transient=bool(getattr(exc, "transient", False)),
+        retry_after=float(retry_after) if isinstance(retry_after, int | float) else None,
     )
 
 
@@ -231,7 +394,8 @@ def backoff_seconds(attempt: int, *, base: float, cap: float) -> float:
 
 
 def fail(claim: Job, error: ParsedError, *, retry_in: float | None) -> str:
-    """Record a failed attempt; ``retry_in`` None means the job is dead."""
+    """Record a failed attempt; ``retry_in`` None means the job is dead. Returns the state
+    written, or ``NOT_RECORDED`` if the write matched no row."""
     entry = {
         "attempt": claim.attempts,
         "at": timezone.now().isoformat(),
@@ -243,7 +407,7 @@ def fail(claim: Job, error: ParsedError, *, retry_in: float | None) -> str:
     errors = (list(claim.errors) + [entry])[-ERROR_HISTORY_LIMIT:]
     state = "dead" if retry_in is None else "retrying"
     run_after = None if retry_in is None else timezone.now() + timedelta(seconds=retry_in)
-    _finish(
+    recorded = _finish(
         claim,
         "state = %s, run_after = %s, finished_at = statement_timestamp(), error_status = %s, "
         "error_code = %s, error_title = %s, error_fields = %s, error_message = %s, errors = %s",
@@ -258,7 +422,7 @@ def fail(claim: Job, error: ParsedError, *, retry_in: float | None) -> str:
             Jsonb(errors),
         ],
     )
-    return state
+    return state if recorded else NOT_RECORDED
 
 
 # What every outcome records of the attempt: its number, when it started, which session.
@@ -271,38 +435,124 @@ def _attempt(claim: Job, attempts: int | None = None) -> list[Any]:
 
 def _finish(
     claim: Job, sets: str, params: list, *, attempts: int | None = None, keep_lock: bool = False
-) -> None:
+) -> bool:
     """Write the attempt's outcome, unless someone changed the row meanwhile (an operator
-    cannot: a job's lock keeps its discard away), then let go of the lock."""
-    _execute(
-        f"UPDATE {TABLE} SET {sets}, {_ATTEMPT} WHERE id = %s AND {_IS_CLAIMABLE}",
-        [*params, *_attempt(claim, attempts), claim.id, *CLAIMABLE],
-    )
-    if keep_lock:
-        _keep_lock(claim)
-    else:
-        _unlock(claim)
+    cannot: a job's lock keeps its discard away), then let go of the lock. False if the
+    write matched no row."""
+
+    def write(conn: psycopg.Connection) -> bool | None:
+        cursor = _execute(
+            conn,
+            f"UPDATE {TABLE} SET {sets}, {_ATTEMPT} WHERE id = %s AND {_IS_CLAIMABLE}",
+            [*params, *_attempt(claim, attempts), claim.id, *CLAIMABLE],
+        )
+        return True if cursor.rowcount else None
+
+    return bool(_record(claim, write, keep_lock=keep_lock))
 
 
-def _keep_lock(claim: Job) -> None:
-    """After a success the lock stays until this session's next claim, which releases it
-    in the same round trip: releasing it now would cost a round trip per job."""
-    _session.kept_lock = (claim.runner_pid, claim.id)
+def _record(
+    claim: Job, write: Callable[[psycopg.Connection], T | None], *, keep_lock: bool
+) -> T | None:
+    """Run an outcome's ``write`` on a session holding the job's lock, then keep or release
+    the lock. None when the write matched no row, or another session took the lock while
+    this worker's session was gone: then another run has the job, and this outcome is not
+    recorded (``runner`` reports it).
+
+    The session may have died while the job ran (the server restarted): the lock went with
+    it, so a new session takes it again before writing. While the database is down the
+    outcome waits for it, up to ``OUTCOME_WAIT_SECONDS``, then gives up with
+    ``DatabaseUnavailable``: nothing is recorded and the job runs again."""
+    session = _session()
+    deadline = time.monotonic() + OUTCOME_WAIT_SECONDS
+    pause = 0.2
+    while True:
+        with session.mutex:
+            try:
+                conn = session.connection()
+            except (psycopg.Error, DatabaseError) as error:
+                last_error: BaseException = error
+            else:
+                try:
+                    if not _hold_lock(session, conn, claim):
+                        session.running.pop(claim.id, None)
+                        return None
+                    result = write(conn)
+                    _let_go(session, conn, claim, keep=keep_lock and result is not None)
+                    return result
+                except psycopg.Error as error:
+                    if not conn.closed:
+                        raise
+                    last_error = error
+        if time.monotonic() >= deadline:
+            session.running.pop(claim.id, None)
+            raise DatabaseUnavailable(str(last_error)) from last_error
+        time.sleep(pause)
+        pause = min(pause * 2, 2.0)
 
 
-def _unlock(claim: Job) -> None:
+def _hold_lock(session: _Session, conn: psycopg.Connection, claim: Job) -> bool:
+    """Whether ``conn``'s session holds the job's lock, taking it again if the session that
+    claimed the job is gone."""
+    pid = conn.info.backend_pid
+    if session.running.get(claim.id) == pid:
+        return True
+    taken = _execute(conn, "SELECT pg_try_advisory_lock(%s)", [claim.id]).fetchone()
+    if not (taken and taken[0]):
+        logger.warning(
+            "Job %s: the worker's database session was lost while it ran, and another "
+            "session holds the job now",
+            claim.id,
+        )
+        return False
+    session.running[claim.id] = pid
+    claim.runner_pid = pid
+    return True
+
+
+def _let_go(session: _Session, conn: psycopg.Connection, claim: Job, *, keep: bool) -> None:
     """Release the job's lock, after the outcome's commit (the worker runs in autocommit).
-    If the job function reconnected to the database, the lock went with the old session."""
-    db = connections[DEFAULT_DB_ALIAS]
-    if db.connection is None or db.connection.info.backend_pid != claim.runner_pid:
+    After a success the lock stays until this session's next claim, which releases it in
+    the same round trip: releasing it now would cost a round trip per job."""
+    session.running.pop(claim.id, None)
+    if keep:
+        session.kept.append((conn.info.backend_pid, claim.id))
         return
-    _execute("SELECT pg_advisory_unlock(%s)", [claim.id])
+    try:
+        _execute(conn, "SELECT pg_advisory_unlock(%s)", [claim.id])
+    except psycopg.Error:
+        if not conn.closed:
+            raise  # a closed session let go of it already
+
+
+def abandon(claim: Job) -> None:
+    """Give up a run without recording anything (its database connection broke): let go
+    of its lock if this worker's session still holds it, so the job's message, sent back
+    to the broker, can run it."""
+    session = _session()
+    with session.mutex:
+        pid = session.running.pop(claim.id, None)
+        conn = _live_connection(session)
+        if conn is not None and conn.info.backend_pid == pid:
+            try:
+                _execute(conn, "SELECT pg_advisory_unlock(%s)", [claim.id])
+            except psycopg.Error:
+                pass  # the session is gone, and the lock with it
+
+
+def _live_connection(session: _Session) -> psycopg.Connection | None:
+    if isinstance(session, _SharedSession):
+        conn = session._conn
+    else:
+        conn = connections[DEFAULT_DB_ALIAS].connection
+    return conn if conn is not None and not conn.closed else None
 
 
 def release_next(*, trainee_id: int, queue: str) -> list[tuple[int, str]]:
     """The next blocked job of this trainee in this queue may run now that no earlier
     unfinished job holds it back. Returns (id, queue) rows, as ``publish_many`` takes them."""
     return _execute(
+        _django_connection(),
         f"""
             UPDATE {TABLE} j SET state = 'enqueued', enqueued_at = statement_timestamp(), note = ''
             WHERE j.id = (
@@ -315,17 +565,17 @@ def release_next(*, trainee_id: int, queue: str) -> list[tuple[int, str]]:
     ).fetchall()
 
 
-def _execute(statement: str, params: list) -> psycopg.Cursor:
-    """Run a ledger statement on Django's own connection (its transaction and autocommit
-    unchanged), prepared once per session: planning these statements on a large table with
-    a dozen partial indexes costs more than running them. Django's own cursors bind
-    parameters client-side and cannot prepare, hence a plain psycopg cursor."""
-    cursor = psycopg.Cursor(_raw_connection())
+def _execute(conn: psycopg.Connection, statement: str, params: list) -> psycopg.Cursor:
+    """Run a ledger statement, prepared once per session: planning these statements on a
+    large table with a dozen partial indexes costs more than running them. On Django's
+    connection it leaves its transaction and autocommit as they are; Django's own cursors
+    bind parameters client-side and cannot prepare, hence a plain psycopg cursor."""
+    cursor = psycopg.Cursor(conn)
     cursor.execute(statement, params, prepare=True)
     return cursor
 
 
-def _raw_connection() -> psycopg.Connection:
+def _django_connection() -> psycopg.Connection:
     """psycopg's connection under Django's, connecting if need be."""
     db = connections[DEFAULT_DB_ALIAS]
     if db.connection is None:

@@ -200,10 +200,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_IGNORE_RESULT = True
 # Celery's Django fix-up otherwise closes the database connection before and after every
-# task; a new connection per job costs more than the job's own queries.
+# task; a new connection per job costs more than the job's own queries. A connection that
+# broke (a database restart) is closed before the next task (jobs/tasks.py).
 CELERY_DB_REUSE_MAX = 1000
-# Job workers commit asynchronously (see jobs/tasks.py for why that is safe here).
+# Job workers commit asynchronously (see docs/jobs.md for why that is safe here).
 JOBS_WORKER_SYNCHRONOUS_COMMIT = os.environ.get("JOBS_WORKER_SYNCHRONOUS_COMMIT", "off")
+# A worker with a thread pool (the dqt queue's) shares this many database sessions among
+# its jobs' own queries, plus one for the ledger (jobs/worker.py).
+JOBS_IO_POOL_DATABASE_SESSIONS = _number("JOBS_IO_POOL_DATABASE_SESSIONS", 8)
 CELERY_TASK_ROUTES = {
     "jobs.sweep": {"queue": "default"},
     "jobs.remove_dead_duplicates": {"queue": "default"},

@@ -78,11 +78,11 @@ class FakeDqtHandler(BaseHTTPRequestHandler):
         if fault is not None:
             if fault.kind == "error":
                 call.status = fault.status
+                fault_headers: tuple[tuple[str, str], ...] = SECURITY_HEADERS
+                if fault.retry_after is not None:
+                    fault_headers = (*fault_headers, ("Retry-After", str(fault.retry_after)))
                 self._send_raw(
-                    fault.status,
-                    fault.body.encode(),
-                    "application/problem+json",
-                    SECURITY_HEADERS,
+                    fault.status, fault.body.encode(), "application/problem+json", fault_headers
                 )
                 return
             # Slow or hanging DQT; a reset or shutdown wakes the request and drops it.
@@ -350,10 +350,25 @@ class FakeDqt:
         return self.state.complete_trn_request(str(request_id))
 
     def fail_next(
-        self, path: str, *, count: int = 1, status: int = 500, body: str = "", method=None
+        self,
+        path: str,
+        *,
+        count: int | None = 1,
+        status: int = 500,
+        body: str = "",
+        method=None,
+        probability: float = 1.0,
+        retry_after: int | None = None,
     ):
         return self.state.add_fault(
-            path=path, kind="error", count=count, status=status, body=body, method=method
+            path=path,
+            kind="error",
+            count=count,
+            status=status,
+            body=body,
+            method=method,
+            probability=probability,
+            retry_after=retry_after,
         )
 
     def slow_down(self, path: str, *, seconds: float, count: int | None = None, method=None):
@@ -361,9 +376,22 @@ class FakeDqt:
             path=path, kind="delay", seconds=seconds, count=count, method=method
         )
 
-    def hang(self, path: str, *, seconds: float = 3600, count: int | None = 1, method=None):
+    def hang(
+        self,
+        path: str,
+        *,
+        seconds: float = 3600,
+        count: int | None = 1,
+        method=None,
+        probability: float = 1.0,
+    ):
         return self.state.add_fault(
-            path=path, kind="hang", seconds=seconds, count=count, method=method
+            path=path,
+            kind="hang",
+            seconds=seconds,
+            count=count,
+            method=method,
+            probability=probability,
         )
 
     @property

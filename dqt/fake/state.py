@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import random
 import re
 import threading
 import time
@@ -60,6 +61,10 @@ class Fault:
     body: str = ""
     count: int | None = 1  # None = every matching call until reset
     seconds: float = 0.0
+    # The share of matching calls it applies to, drawn per call (0.3: about 30 % of them).
+    probability: float = 1.0
+    # An error's Retry-After header, in seconds (DQT's service protection sends one with 429).
+    retry_after: int | None = None
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method.upper():
@@ -175,6 +180,8 @@ class FakeDqtState:
         with self.lock:
             for fault in self.faults:
                 if fault.matches(method, path):
+                    if fault.probability < 1 and random.random() >= fault.probability:
+                        continue
                     if fault.count is not None:
                         fault.count -= 1
                         if fault.count <= 0:

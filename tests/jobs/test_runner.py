@@ -268,12 +268,37 @@ def test_an_ordered_job_whose_earlier_job_finishes_during_its_claim_still_runs(
     second = enqueue("tests.ordered", trainee=trainee, arguments={"path": str(done), "step": "b"})
     check = ledger._wait_behind_earlier
 
-    def first_finishes_meanwhile(job_id, ordered_types):
+    def first_finishes_meanwhile(conn, job_id, ordered_types):
         Job.objects.filter(pk=first.pk).update(state=Job.State.SUCCEEDED)
-        return check(job_id, ordered_types)
+        return check(conn, job_id, ordered_types)
 
     monkeypatch.setattr(ledger, "_wait_behind_earlier", first_finishes_meanwhile)
     assert run(second.pk) == "succeeded"
     second.refresh_from_db()
     assert second.state == Job.State.SUCCEEDED
     assert done.read_text().split() == ["b"]
+
+
+@job_type("tests.unit_finished_elsewhere", label="Unit Finished Elsewhere")
+def unit_finished_elsewhere(job, *, then_fail: bool):
+    """Another run of the same job finishes it while this one runs (possible only when this
+    worker's database session, and so the job's lock, was lost meanwhile)."""
+    Job.objects.filter(pk=job.pk).update(state=Job.State.SUCCEEDED, attempts=1)
+    if then_fail:
+        raise TransientError("status: 502, body: ", status=502)
+
+
+@pytest.mark.parametrize("then_fail", [False, True])
+def test_a_run_whose_outcome_matches_no_row_reports_it_and_never_says_succeeded(then_fail, caplog):
+    job = enqueue("tests.unit_finished_elsewhere", arguments={"then_fail": then_fail})
+    with caplog.at_level("WARNING", logger="jobs.runner"):
+        assert run(job.pk) == "not recorded"
+    assert (
+        f"Job {job.pk} tests.unit_finished_elsewhere attempt 1: its outcome was not recorded"
+        in (caplog.text)
+    )
+    assert "(now succeeded)" in caplog.text
+    job.refresh_from_db()
+    # What the other run wrote stays: one success, one attempt, no error from this run.
+    assert (job.state, job.attempts, job.errors) == (Job.State.SUCCEEDED, 1, [])
+    assert not job.is_running

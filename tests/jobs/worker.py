@@ -39,16 +39,57 @@ def broker_length(queue: str) -> int:
 
 
 @contextmanager
-def celery_worker(log_path: Path, *, concurrency: int = 2):
-    db = settings.DATABASES["default"]
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=database_url(db, connection.settings_dict["NAME"]),
-        REDIS_URL=settings.CELERY_BROKER_URL,
+def celery_worker(
+    log_path: Path,
+    *,
+    concurrency: int = 2,
+    pool: str = "prefork",
+    queues: str = "default,dqt,apply",
+    database: str | None = None,
+    broker: str | None = None,
+    name: str = "worker",
+    env: Mapping[str, str] | None = None,
+):
+    """A worker process on the test database (or ``database``, a URL) and our Redis (or
+    ``broker``), stopped at the end of the block."""
+    process = start_worker(
+        log_path,
+        concurrency=concurrency,
+        pool=pool,
+        queues=queues,
+        database=database
+        or database_url(settings.DATABASES["default"], connection.settings_dict["NAME"]),
+        broker=broker or settings.CELERY_BROKER_URL,
+        name=name,
+        env=env,
+    )
+    try:
+        yield process
+    finally:
+        stop_worker(process)
+
+
+def start_worker(
+    log_path: Path,
+    *,
+    concurrency: int,
+    pool: str,
+    queues: str,
+    database: str,
+    broker: str,
+    name: str = "worker",
+    env: Mapping[str, str] | None = None,
+) -> subprocess.Popen:
+    """Start a worker and wait until it takes messages."""
+    worker_env = dict(os.environ)
+    worker_env.update(
+        DATABASE_URL=database,
+        REDIS_URL=broker,
         REGSUPPORT_ENV="test",
         DJANGO_SETTINGS_MODULE="tests.settings",
         PYTHONUNBUFFERED="1",
     )
+    worker_env.update(env or {})
     celery = Path(sys.executable).parent / "celery"
     with log_path.open("w") as log:
         process = subprocess.Popen(
@@ -58,11 +99,13 @@ def celery_worker(log_path: Path, *, concurrency: int = 2):
                 "regsupport",
                 "worker",
                 "-Q",
-                "default,dqt,apply",
+                queues,
                 "-c",
                 str(concurrency),
                 "-P",
-                "prefork",
+                pool,
+                "-n",
+                f"{name}@%h",
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
@@ -70,20 +113,25 @@ def celery_worker(log_path: Path, *, concurrency: int = 2):
                 "INFO",
             ],
             cwd=BASE_DIR,
-            env=env,
+            env=worker_env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
     try:
         wait_for(lambda: "ready." in log_path.read_text(), what="the worker to start", seconds=60)
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    except AssertionError:
+        stop_worker(process)
+        raise
+    return process
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def wait_for(condition, *, what: str, seconds: float = 60, sweep: bool = False):

@@ -29,6 +29,13 @@ def record(job, *, path: str, hang_first_attempt: bool = False, **_):
     _record(path, f"done {job.id} attempt {job.attempts}")
 
 
+@job_type("tests.slow_record", label="Test Slow Record", queue="default")
+def slow_record(job, *, path: str, seconds: float, **_):
+    """Wait ``seconds`` (a call to another service), then append "done <id>" to ``path``."""
+    time.sleep(seconds)
+    _record(path, f"done {job.id} attempt {job.attempts}")
+
+
 @job_type(
     "tests.flaky", label="Test Flaky", queue="default", max_attempts=5, retry_base_seconds=0.2
 )

@@ -34,7 +34,17 @@ def _procfile() -> dict[str, list[str]]:
 
 def test_compose_file_runs_the_services_each_long_running_one_with_a_healthcheck():
     services = _compose()["services"]
-    assert set(services) == {"postgres", "redis", "release", "web", "worker", "beat"}
+    assert set(services) == {
+        "postgres",
+        "redis",
+        "release",
+        "web",
+        "worker",
+        "dqtworker",
+        "worker-2",
+        "dqtworker-2",
+        "beat",
+    }
     for name, service in services.items():
         if name != "release":
             assert "test" in service["healthcheck"], name
@@ -43,7 +53,7 @@ def test_compose_file_runs_the_services_each_long_running_one_with_a_healthcheck
 
 def test_app_services_wait_for_healthy_database_and_redis():
     services = _compose()["services"]
-    for name in ("release", "web", "worker", "beat"):
+    for name in ("release", "web", "worker", "dqtworker", "beat"):
         depends = services[name]["depends_on"]
         assert depends["postgres"]["condition"] == "service_healthy"
         assert depends["redis"]["condition"] == "service_healthy"
@@ -55,7 +65,7 @@ def test_app_services_wait_for_healthy_database_and_redis():
 def test_compose_runs_the_procfiles_processes_with_the_same_commands():
     services = _compose()["services"]
     processes = _procfile()
-    assert set(processes) == {"release", "web", "worker", "beat"}
+    assert set(processes) == {"release", "web", "worker", "dqtworker", "beat"}
     for name, command in processes.items():
         assert services[name]["command"] == command, name
     assert processes["release"] == ["python", "manage.py", "migrate", "--noinput"]
@@ -64,7 +74,7 @@ def test_compose_runs_the_procfiles_processes_with_the_same_commands():
 
 def test_web_worker_and_beat_start_only_after_the_migrations_ran():
     services = _compose()["services"]
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "dqtworker", "beat"):
         release = services[name]["depends_on"]["release"]
         assert release["condition"] == "service_completed_successfully", name
 
@@ -85,3 +95,21 @@ def test_a_broken_compose_file_is_rejected_by_the_schema():
     except jsonschema.ValidationError:
         return
     raise AssertionError("schema accepted an invalid healthcheck")
+
+
+def test_the_default_queue_runs_on_prefork_and_the_http_queues_on_a_thread_pool():
+    processes = _procfile()
+    worker, dqtworker = processes["worker"], processes["dqtworker"]
+    assert worker[worker.index("--queues") + 1] == "default"
+    assert "--pool" not in worker  # prefork, Celery's default
+    assert dqtworker[dqtworker.index("--queues") + 1] == "dqt,apply"
+    assert dqtworker[dqtworker.index("--pool") + 1] == "threads"
+
+
+def test_the_two_workers_profile_adds_one_worker_of_each_kind_on_the_same_queues():
+    services = _compose()["services"]
+    for name in ("worker", "dqtworker"):
+        second = services[f"{name}-2"]
+        assert second["profiles"] == ["two-workers"]
+        assert second["command"] == services[name]["command"]
+        assert "profiles" not in services[name]
