@@ -30,24 +30,28 @@ def test_two_workers_on_the_same_queues_run_every_job_once_and_each_trainee_in_o
     done = tmp_path / "done.txt"
     done.touch()
     trainees = [TraineeFactory() for _ in range(5)]
-    with transaction.atomic():
-        unordered = [enqueue("tests.record", arguments={"path": str(done)}) for _ in range(300)]
-        ordered = [
-            enqueue(
-                "tests.ordered",
-                trainee=trainee,
-                arguments={"path": str(tmp_path / f"trainee-{trainee.pk}.txt"), "step": str(n)},
-            )
-            for n in range(20)
-            for trainee in trainees
-        ]
-    jobs = [*unordered, *ordered]
-    publish_many((job.pk, job.queue) for job in jobs)
-
+    # Both workers are up before anything is published: on a slow machine the first one up
+    # would otherwise take every job before the second has started.
     with (
         celery_worker(tmp_path / "threads.log", pool="threads", concurrency=20, name="io"),
         celery_worker(tmp_path / "prefork.log", pool="prefork", concurrency=2, name="cpu"),
     ):
+        with transaction.atomic():
+            unordered = [enqueue("tests.record", arguments={"path": str(done)}) for _ in range(300)]
+            ordered = [
+                enqueue(
+                    "tests.ordered",
+                    trainee=trainee,
+                    arguments={
+                        "path": str(tmp_path / f"trainee-{trainee.pk}.txt"),
+                        "step": str(n),
+                    },
+                )
+                for n in range(20)
+                for trainee in trainees
+            ]
+        jobs = [*unordered, *ordered]
+        publish_many((job.pk, job.queue) for job in jobs)
         wait_for(
             lambda: Job.objects.filter(state="succeeded").count() == len(jobs),
             what="every job to succeed",
