@@ -24,7 +24,7 @@ from regsupport.errors import Refusal
 from regsupport.fix_admin import FixesAdminMixin, require_playbook_permission
 from regsupport.fixes import can_run_playbook_fixes
 
-from . import services
+from . import selectors, services
 from .errors import TraineeError
 from .models import ApplyApplication, Trainee, WithdrawalReason
 
@@ -55,9 +55,11 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
         "updated_at",
     ]
     list_filter = ["state", "training_route", "provider", DiscardedFilter]
-    search_fields = ["=id", "=slug", "=trn", "=email", "^last_name", "^first_names"]
+    # Shows the search box; get_search_results recognises each kind of term.
+    search_fields = ["slug"]
     search_help_text = (
-        "Search by trainee id, slug, TRN, email, or the start of a first or last name."
+        "A TRN, trainee id, slug or email finds that trainee; words find trainees whose "
+        'name contains every word ("ada love").'
     )
     list_select_related = ["provider"]
     # The state and its timestamps change only through transitions and playbook fixes, which
@@ -144,6 +146,10 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
     @admin.display(description="Name", ordering="last_name")
     def full_name(self, obj):
         return obj.full_name
+
+    def get_search_results(self, request, queryset, search_term):
+        found = selectors.trainees_search(trainees=queryset, term=search_term)
+        return found.trainees, False
 
     def get_urls(self):
         return [

@@ -5,9 +5,9 @@ from collections.abc import Collection
 from datetime import UTC, date, datetime
 from typing import Any, Self
 
-from django.contrib.postgres.indexes import OpClass
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models.functions import Upper
+from django.db.models.functions import Concat, Upper
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -19,6 +19,16 @@ from .errors import TraineeError, TraineeStateError
 
 BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 SLUG_LENGTH = 24
+# The name as searched: every part, so "Ada Love" finds Ada Lovelace. Its trigram index is
+# declared on the model; a search must use this same expression for PostgreSQL to use it.
+FULL_NAME = Concat(
+    "first_names",
+    models.Value(" "),
+    "middle_names",
+    models.Value(" "),
+    "last_name",
+    output_field=models.TextField(),
+)
 
 
 def generate_slug() -> str:
@@ -331,9 +341,28 @@ class Trainee(AuditedModel):
                 OpClass(Upper("first_names"), name="text_pattern_ops"),
                 name="trainees_trainee_first_names",
             ),
-            models.Index(fields=["state"], name="trainees_trainee_state"),
-            models.Index(fields=["training_route"], name="trainees_trainee_route"),
             models.Index(fields=["provider", "state"], name="trainees_trainee_prov_state"),
+            # The console lists newest first and pages by seeking on (created_at, id), so
+            # the list, each filter and any page read about 100 index entries
+            # (docs/decisions/0010-trainee-lists-at-a-million.md).
+            models.Index(fields=["created_at", "id"], name="trainees_trainee_created"),
+            models.Index(fields=["state", "created_at", "id"], name="trainees_trainee_state"),
+            models.Index(
+                fields=["training_route", "created_at", "id"], name="trainees_trainee_route"
+            ),
+            models.Index(
+                fields=["provider", "created_at", "id"], name="trainees_trainee_prov_created"
+            ),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=models.Q(discarded_at__isnull=False),
+                name="trainees_trainee_discarded",
+            ),
+            # Any part of a name, in any case: pg_trgm serves the LIKE of `icontains`
+            # (UPPER(name) LIKE UPPER('%word%')).
+            GinIndex(
+                OpClass(Upper(FULL_NAME), name="gin_trgm_ops"), name="trainees_trainee_name_trgm"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,14 +1,20 @@
-"""Reads that decide what a playbook fix would do, shared by services and confirmation pages."""
+"""Reads that decide what a playbook fix would do, shared by services and confirmation pages,
+and the console's trainee search."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Q, QuerySet
+from django.db.models.lookups import IContains
 from django.utils import timezone
 
-from .models import Trainee
+from regsupport.ids import parse_id
+
+from .models import BASE58_ALPHABET, FULL_NAME, SLUG_LENGTH, Trainee
 
 
 @dataclass(frozen=True)
@@ -51,3 +57,57 @@ def trainee_state_before_withdrawal(*, trainee: Trainee) -> StateBeforeWithdrawa
             found = StateBeforeWithdrawal(state, when, username or "system / shell", True)
         previous_state = state
     return found or StateBeforeWithdrawal(Trainee.State.TRN_RECEIVED, None, "", False)
+
+
+# --- the console's trainee search ----------------------------------------------------------
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+_TRN = re.compile(r"[0-9]{7}")
+_SLUG = re.compile(rf"[{BASE58_ALPHABET}]{{{SLUG_LENGTH}}}")
+# pg_trgm indexes three-letter groups: a shorter word has none, and would read the whole
+# trigram index, so it matches the start of a first or last name instead (btree indexes).
+_TRIGRAM = 3
+
+
+@dataclass(frozen=True)
+class TraineeSearch:
+    trainees: QuerySet[Trainee]
+    looked_up_by: str  # what the term was taken for, as the console says it
+
+
+def trainees_search(*, trainees: QuerySet[Trainee], term: str) -> TraineeSearch:
+    """The trainees matching a search box's ``term``, each kind of term by an index.
+
+    An email, a slug, a TRN or an id is recognised by its shape and looked up exactly;
+    anything else is words of a name, each of which must appear in the full name (any
+    case, any part: "ada love" finds Ada Lovelace). The stock admin ORs every search field
+    into one condition, ``UPPER(id::text) = UPPER(...)`` among them, which no index
+    serves: every search read the whole table.
+    """
+    term = " ".join(term.split())
+    if not term:
+        return TraineeSearch(trainees, "")
+    if _EMAIL.fullmatch(term):
+        # email__iexact is UPPER(email::text) = UPPER(...), the expression of
+        # trainees_trainee_email_upper.
+        return TraineeSearch(trainees.filter(email__iexact=term), "email")
+    if (number := parse_id(term)) is not None:
+        if _TRN.fullmatch(term):
+            return TraineeSearch(trainees.filter(Q(trn=term) | Q(pk=number)), "TRN or id")
+        return TraineeSearch(trainees.filter(pk=number), "id")
+    names = _name_condition(term)
+    if _SLUG.fullmatch(term):
+        # A slug is also a possible (long, one-word) name: both are index lookups.
+        return TraineeSearch(trainees.filter(Q(slug=term) | names), "slug or name")
+    return TraineeSearch(trainees.filter(names), "name")
+
+
+def _name_condition(term: str) -> Q:
+    condition = Q()
+    for word in term.split(" "):
+        if len(word) >= _TRIGRAM:
+            # UPPER(name) LIKE UPPER('%word%'): the trigram index's expression.
+            condition &= Q(IContains(FULL_NAME, word))
+        else:
+            condition &= Q(first_names__istartswith=word) | Q(last_name__istartswith=word)
+    return condition
