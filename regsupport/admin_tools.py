@@ -31,7 +31,7 @@ from django.http import (
 from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
-from .audit import audit_context, timeline
+from .audit import audit_context, history_deltas, timeline
 from .errors import Refusal
 from .ids import parse_id
 
@@ -145,7 +145,24 @@ class AuditedAdmin(SimpleHistoryAdmin):
         # Django's own check lets '٣' through as 3: that is another record's page.
         if from_field is None and parse_id(unquote(object_id)) is None:
             return None
-        return super().get_object(request, object_id, from_field)
+        if request.method not in ("GET", "HEAD"):
+            return super().get_object(request, object_id, from_field)
+        # A page asks for its object three times (the timeline, the fix buttons, the form):
+        # read it once per request.
+        cache = request.__dict__.setdefault("_admin_objects", {})
+        key = (self.model, str(object_id), from_field)
+        if key not in cache:
+            cache[key] = super().get_object(request, object_id, from_field)
+        return cache[key]
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        # simple-history's own reads the many-to-many rows twice a row; these read them once.
+        records = list(historical_records)
+        deltas = history_deltas(records, foreign_keys_are_objs=foreign_keys_are_objs)
+        for record in records:
+            if (delta := deltas.get(record.pk)) is not None:
+                helper = self.get_historical_record_context_helper(request, record)
+                record.history_delta_changes = helper.context_for_delta_changes(delta)
 
     def history_view(self, request, object_id, extra_context=None):
         # simple-history filters by the id as given, and a non-number is a 500.

@@ -11,6 +11,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from regsupport.admin_lists import ORDERING, SeekChangeList
 from regsupport.admin_tools import (
     REASON_FIELD,
     AuditedAdmin,
@@ -62,6 +63,10 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
         'name contains every word ("ada love").'
     )
     list_select_related = ["provider"]
+    # Newest first, paged by seeking, counted with a cap: no page reads a million rows
+    # (regsupport.admin_lists). Each column sort would need its own index: none.
+    ordering = list(ORDERING)
+    sortable_by: list[str] = []
     # The state and its timestamps change only through transitions and playbook fixes, which
     # check the rules and tell DQT; the form cannot set them.
     readonly_fields = [
@@ -146,6 +151,9 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
     @admin.display(description="Name", ordering="last_name")
     def full_name(self, obj):
         return obj.full_name
+
+    def get_changelist(self, request, **kwargs):
+        return SeekChangeList
 
     def get_search_results(self, request, queryset, search_term):
         found = selectors.trainees_search(trainees=queryset, term=search_term)

@@ -1,0 +1,167 @@
+"""Admin lists over tables of a million rows: newest first, paged by seeking, counted
+with a cap.
+
+The stock changelist counts every matching row and pages with ``OFFSET``: on a million
+trainees, its first page counted the whole table and page 5,000 read and threw away
+500,000 rows. :class:`SeekChangeList` instead
+
+* orders by ``(-created_at, -id)`` and pages by seeking: "older" is the rows after the last
+  one shown, ``WHERE (created_at, id) < (its created_at, its id)``, which an index on
+  ``(created_at, id)`` (or on a filtered column, then those two) answers by reading one
+  page of entries whatever the depth;
+* counts at most ``COUNT_CAP`` rows; past that, the page gives PostgreSQL's estimate and
+  says it is one.
+
+Measurements: docs/decisions/0010-trainee-lists-at-a-million.md.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.contrib.admin.views.main import ChangeList
+from django.db.models import Q, QuerySet
+from django.utils.formats import number_format
+
+AFTER_VAR = "after"  # older than this row
+BEFORE_VAR = "before"  # newer than this row
+COUNT_CAP = 1000
+ORDERING = ("-created_at", "-id")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CURSOR = re.compile(r"(-?[0-9]{1,19})\.([0-9]{1,19})")
+
+
+def seek_cursor(created_at: datetime, pk: int) -> str:
+    """A row's place in the list, for a URL: its created_at in microseconds, and its id
+    (rows created in the same microsecond are told apart by id)."""
+    micros = (created_at - _EPOCH) // timedelta(microseconds=1)
+    return f"{micros}.{pk}"
+
+
+def parse_seek_cursor(text: str | None) -> tuple[datetime, int] | None:
+    match = _CURSOR.fullmatch(text or "")
+    if match is None:
+        return None
+    try:
+        created_at = _EPOCH + timedelta(microseconds=int(match[1]))
+    except OverflowError:
+        return None
+    return created_at, int(match[2])
+
+
+def older_than(queryset: QuerySet, created_at: datetime, pk: int) -> QuerySet:
+    """Rows after (created_at, pk) in newest-first order. Written as ``created_at <= x AND
+    NOT (created_at = x AND id >= pk)`` so the index's range condition is the first part."""
+    return queryset.filter(created_at__lte=created_at).exclude(
+        Q(created_at=created_at) & Q(pk__gte=pk)
+    )
+
+
+def newer_than(queryset: QuerySet, created_at: datetime, pk: int) -> QuerySet:
+    return queryset.filter(created_at__gte=created_at).exclude(
+        Q(created_at=created_at) & Q(pk__lte=pk)
+    )
+
+
+@dataclass(frozen=True)
+class CappedCount:
+    """How many rows match: exact up to the cap, else the planner's estimate."""
+
+    exact: int | None
+    estimate: int | None = None
+
+    def describe(self, singular: str, plural: str) -> str:
+        if self.exact is not None:
+            return f"{number_format(self.exact, force_grouping=True)} " + (
+                singular if self.exact == 1 else plural
+            )
+        about = ""
+        if self.estimate:
+            about = f", about {number_format(self.estimate, force_grouping=True)} by estimate"
+        return f"more than {number_format(COUNT_CAP, force_grouping=True)} {plural}{about}"
+
+
+def capped_count(queryset: QuerySet) -> CappedCount:
+    """Count up to ``COUNT_CAP`` matching rows (an index scan of at most that many
+    entries); past it, the planner's estimate of the rows, from the statistics ANALYZE
+    keeps."""
+    cap = COUNT_CAP
+    found = queryset.order_by().values("pk")[: cap + 1].count()
+    if found <= cap:
+        return CappedCount(exact=found)
+    plan = json.loads(queryset.order_by().explain(format="json"))
+    return CappedCount(exact=None, estimate=int(plan[0]["Plan"]["Plan Rows"]))
+
+
+class SeekChangeList(ChangeList):
+    """A changelist paged by seeking on (created_at, id), newest first, with a capped
+    count. Sorting by a column is off: each sort order would need its own index."""
+
+    cursor_after: tuple[datetime, int] | None = None
+    cursor_before: tuple[datetime, int] | None = None
+
+    def get_queryset(self, request, exclude_parameters=None):
+        # The cursors are not filters; take them out before the admin reads the filters,
+        # so that filter and search links start again from the newest row.
+        for name in (AFTER_VAR, BEFORE_VAR):
+            self.params.pop(name, None)
+            self.filter_params.pop(name, None)
+        self.cursor_after = parse_seek_cursor(request.GET.get(AFTER_VAR))
+        self.cursor_before = parse_seek_cursor(request.GET.get(BEFORE_VAR))
+        return super().get_queryset(request, exclude_parameters).order_by(*ORDERING)
+
+    def get_results(self, request):
+        per_page = self.list_per_page
+        rows, has_older, has_newer = self._page(per_page)
+        if rows or not (self.cursor_after or self.cursor_before):
+            self.result_list = rows
+        else:
+            # A cursor past either end (an old link): show the newest rows.
+            self.cursor_after = self.cursor_before = None
+            self.result_list, has_older, has_newer = self._page(per_page)
+        first_page = not has_newer
+        if first_page and not has_older:
+            self.count = CappedCount(exact=len(self.result_list))
+        else:
+            self.count = capped_count(self.queryset)
+        self.result_count = self.count.exact if self.count.exact is not None else COUNT_CAP + 1
+        # Filled in so the stock templates neither count again nor offer "show all".
+        self.full_result_count = self.result_count
+        self.show_full_result_count = False
+        self.show_admin_actions = True
+        self.can_show_all = False
+        self.multi_page = False
+        self.paginator = None
+        self.count_cap = number_format(COUNT_CAP, force_grouping=True)
+        self.count_text = self.count.describe(
+            str(self.opts.verbose_name), str(self.opts.verbose_name_plural)
+        )
+        # The query string without a cursor (the admin's params no longer hold one).
+        self.newest_url = self.get_query_string() if has_newer else ""
+        self.newer_url = self._cursor_url(BEFORE_VAR, self.result_list[0]) if has_newer else ""
+        self.older_url = self._cursor_url(AFTER_VAR, self.result_list[-1]) if has_older else ""
+
+    def _page(self, per_page: int) -> tuple[list, bool, bool]:
+        """The page's rows, whether older rows follow, whether newer rows precede."""
+        queryset = self.queryset
+        if self.cursor_before is not None:
+            newer = newer_than(queryset, *self.cursor_before).order_by("created_at", "id")
+            rows = list(newer[: per_page + 1])
+            has_newer = len(rows) > per_page
+            rows = rows[:per_page][::-1]
+            if not has_newer:
+                # Reached the newest rows: show the first page as it is, not a short one.
+                rows = list(queryset[: per_page + 1])
+                return rows[:per_page], len(rows) > per_page, False
+            return rows, True, True
+        if self.cursor_after is not None:
+            queryset = older_than(queryset, *self.cursor_after)
+        rows = list(queryset[: per_page + 1])
+        return rows[:per_page], len(rows) > per_page, self.cursor_after is not None
+
+    def _cursor_url(self, name: str, row) -> str:
+        return self.get_query_string({name: seek_cursor(row.created_at, row.pk)})
