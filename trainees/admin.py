@@ -11,6 +11,8 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from dqt.selectors import trainee_dqt_card
+from jobs.selectors import jobs_for_trainee
 from regsupport.admin_tools import (
     REASON_FIELD,
     AuditedAdmin,
@@ -29,6 +31,8 @@ from .errors import TraineeError
 from .fixes import Restore
 from .models import ApplyApplication, Trainee, WithdrawalReason
 
+# The trainee page lists this many of the trainee's DQT jobs, newest first, and links the rest.
+DQT_JOBS_SHOWN = 10
 DUPLICATES_SALT = "trainees.remove_duplicates"
 DUPLICATES_MAX_AGE = 60 * 60
 DUPLICATES_MAX_BYTES = 5 * 1024 * 1024
@@ -143,6 +147,10 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
     change_list_template = "admin/trainees/trainee/change_list.html"
     change_form_template = "admin/trainees/trainee/change_form.html"
 
+    def get_queryset(self, request):
+        # The page's DQT card compares the provider's UKPRN: fetched with the trainee.
+        return super().get_queryset(request).select_related("provider")
+
     @admin.display(description="Name", ordering="last_name")
     def full_name(self, obj):
         return obj.full_name
@@ -163,6 +171,16 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
         return super().has_change_permission(request, obj)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["dqt_jobs"] = list(
+                jobs_for_trainee(obj.pk)
+                .filter(task_name__startswith="dqt.")
+                .order_by("-id")[: DQT_JOBS_SHOWN + 1]
+            )
+            context["dqt_jobs_url"] = (
+                reverse("admin:jobs_job_changelist") + f"?trainee__exact={obj.pk}"
+            )
+            context["dqt_card"] = trainee_dqt_card(obj)
         if obj is not None and obj.discarded_at is not None:
             context["deletion"] = selectors.trainee_deletion(trainee=obj)
             restore = Restore()
