@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "trainees",
     "dqt",
     "jobs",
+    "apply",
 ]
 
 MIDDLEWARE = [
