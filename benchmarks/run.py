@@ -1,7 +1,8 @@
 """`make bench`: run the jobs benchmark against its own database (regsupport_bench) and
-Redis database, creating the database when missing.
+Redis database, then the trainee-side benchmark against another (regsupport_bench_trainees:
+its million trainees would upset the jobs data), creating the databases when missing.
 
-    python -m benchmarks.run [--regenerate]
+    python -m benchmarks.run [--regenerate] [--only-trainees] [jobs options]
 """
 
 from __future__ import annotations
@@ -28,7 +29,35 @@ def main(argv: list[str]) -> int:
     database_url = os.environ.get("BENCH_DATABASE_URL") or _with_path(
         services.database_url, "/regsupport_bench"
     )
+    trainees_url = os.environ.get("BENCH_TRAINEES_DATABASE_URL") or _with_path(
+        services.database_url, "/regsupport_bench_trainees"
+    )
     redis_url = os.environ.get("BENCH_REDIS_URL") or _with_path(services.redis_url, "/15")
+    only_trainees = "--only-trainees" in argv
+    argv = [a for a in argv if a != "--only-trainees"]
+    # The jobs benchmark's --only-* options run one part of it, and nothing else.
+    jobs_only = any(a.startswith("--only-") for a in argv)
+    trainee_argv = [a for a in argv if a == "--regenerate"]
+    if "--runs" in argv:
+        trainee_argv += argv[argv.index("--runs") : argv.index("--runs") + 2]
+    runs = []
+    if not only_trainees:
+        runs.append((database_url, "bench_jobs", argv))
+    if only_trainees or not jobs_only:
+        runs.append((trainees_url, "bench_trainees", trainee_argv))
+    try:
+        for url, command, arguments in runs:
+            if (code := _run(url, redis_url, command, arguments)) != 0:
+                return code
+        return 0
+    finally:
+        if "redis" in services.started:
+            devservices.stop_redis()
+        if "postgres" in services.started:
+            devservices.stop_postgres()
+
+
+def _run(database_url: str, redis_url: str, command: str, argv: list[str]) -> int:
     _create_database(database_url)
     env = dict(os.environ)
     env.update(
@@ -39,21 +68,10 @@ def main(argv: list[str]) -> int:
         PYTHONUNBUFFERED="1",
     )
     python = sys.executable
-    try:
-        subprocess.run(
-            [python, "manage.py", "migrate", "--noinput", "-v", "0"],
-            cwd=BASE_DIR,
-            env=env,
-            check=True,
-        )
-        return subprocess.run(
-            [python, "manage.py", "bench_jobs", *argv], cwd=BASE_DIR, env=env
-        ).returncode
-    finally:
-        if "redis" in services.started:
-            devservices.stop_redis()
-        if "postgres" in services.started:
-            devservices.stop_postgres()
+    subprocess.run(
+        [python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=BASE_DIR, env=env, check=True
+    )
+    return subprocess.run([python, "manage.py", command, *argv], cwd=BASE_DIR, env=env).returncode
 
 
 def _create_database(url: str) -> None:

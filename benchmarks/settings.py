@@ -8,3 +8,4 @@ INSTALLED_APPS = [*INSTALLED_APPS, "django_celery_results", "benchmarks"]
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 STORAGES = {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+ROOT_URLCONF = "benchmarks.urls"

@@ -13,7 +13,14 @@ from django.urls import path, reverse
 
 from dqt.selectors import trainee_dqt_card
 from jobs.selectors import jobs_for_trainee
-from regsupport.admin_lists import ORDERING, SeekChangeList
+from providers.models import Provider
+from regsupport.admin_lists import (
+    ORDERING,
+    ListColumn,
+    SeekChangeList,
+    SelectListFilter,
+    local_datetime,
+)
 from regsupport.admin_tools import (
     REASON_FIELD,
     AuditedAdmin,
@@ -26,6 +33,7 @@ from regsupport.csv_safety import safe_cell
 from regsupport.errors import Refusal
 from regsupport.fix_admin import FixesAdminMixin, require_playbook_permission
 from regsupport.fixes import can_run_playbook_fixes
+from regsupport.ids import parse_id
 
 from . import selectors, services
 from .errors import TraineeError
@@ -35,6 +43,8 @@ from .models import ApplyApplication, Trainee, WithdrawalReason
 # The trainee page lists this many of the trainee's DQT jobs, newest first, and links the rest.
 DQT_JOBS_SHOWN = 10
 DUPLICATES_SALT = "trainees.remove_duplicates"
+STATE_LABELS = dict(Trainee.State.choices)
+ROUTE_LABELS = dict(Trainee.TrainingRoute.choices)
 DUPLICATES_MAX_AGE = 60 * 60
 DUPLICATES_MAX_BYTES = 5 * 1024 * 1024
 
@@ -60,6 +70,21 @@ WORKFLOW_READONLY = (
 )
 
 
+class ProviderFilter(SelectListFilter):
+    title = "provider"
+    parameter_name = "provider__id__exact"
+
+    def lookups(self, request, model_admin):
+        return Provider.objects.order_by("name").values_list("pk", "name")
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        if (provider_id := parse_id(self.value())) is None:
+            return queryset.none()
+        return queryset.filter(provider_id=provider_id)
+
+
 @admin.register(Trainee)
 class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
     list_display = [
@@ -72,7 +97,7 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
         "provider",
         "updated_at",
     ]
-    list_filter = ["state", "training_route", "provider", DiscardedFilter]
+    list_filter = ["state", "training_route", ProviderFilter, DiscardedFilter]
     # Shows the search box; get_search_results recognises each kind of term.
     search_fields = ["slug"]
     search_help_text = (
@@ -84,6 +109,38 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
     # (regsupport.admin_lists). Each column sort would need its own index: none.
     ordering = list(ORDERING)
     sortable_by: list[str] = []
+    # What the list's table shows (list_display's columns, rendered in one pass), and the
+    # only fields it reads.
+    list_columns = [
+        ListColumn("full_name", "name", lambda t: t.full_name),
+        ListColumn("slug", "slug", lambda t: t.slug),
+        ListColumn("trn", "TRN", lambda t: t.trn),
+        ListColumn(
+            "date_of_birth",
+            "date of birth",
+            lambda t: t.date_of_birth and f"{t.date_of_birth:%-d %b %Y}",
+        ),
+        # get_FOO_display flattens the field's choices on every call: once here.
+        ListColumn("state", "state", lambda t: STATE_LABELS.get(t.state)),
+        ListColumn(
+            "training_route", "training route", lambda t: ROUTE_LABELS.get(t.training_route)
+        ),
+        ListColumn("provider", "provider", lambda t: t.provider.name),
+        ListColumn("updated_at", "updated", lambda t: local_datetime(t.updated_at)),
+    ]
+    list_only = [
+        "first_names",
+        "middle_names",
+        "last_name",
+        "slug",
+        "trn",
+        "date_of_birth",
+        "state",
+        "training_route",
+        "provider__name",
+        "created_at",
+        "updated_at",
+    ]
     # The state and its timestamps change only through transitions and playbook fixes, which
     # check the rules and tell DQT; the form cannot set them.
     readonly_fields = ["slug", "state", *WORKFLOW_READONLY, "created_at", "updated_at"]

@@ -150,3 +150,28 @@ def test_the_list_and_each_filter_take_at_most_12_queries(
 
 def trainees_last_name(pk):
     return Trainee.objects.get(pk=pk).last_name
+
+
+def test_provider_filter_is_one_select_that_keeps_the_other_filters(agent_client, trainees):
+    chosen = ProviderFactory(name="Northfield <University>")
+    TraineeFactory(provider=chosen, last_name="Quixote")
+    response = agent_client.get(LIST, {"state__exact": 0, "provider__id__exact": chosen.pk})
+    assert [t.last_name for t in response.context["cl"].result_list] == ["Quixote"]
+    text = response.text
+    assert f'<option value="{chosen.pk}" selected>Northfield &lt;University&gt;</option>' in text
+    assert '<input type="hidden" name="state__exact" value="0">' in text
+    # A provider id that is not a number matches nothing (not a server error).
+    response = agent_client.get(LIST, {"provider__id__exact": "٣"})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == []
+
+
+def test_rows_link_to_each_trainee_and_escape_their_text(agent_client, trainees):
+    odd = TraineeFactory(first_names="<b>Bold</b>", last_name="O'Neil")
+    text = agent_client.get(LIST).text
+    assert (
+        f'<a href="/admin/trainees/trainee/{odd.pk}/change/">&lt;b&gt;Bold&lt;/b&gt; O&#x27;Neil</a>'
+        in text
+    )
+    assert "<b>Bold</b>" not in text
+    assert f'name="_selected_action" value="{odd.pk}"' in text
