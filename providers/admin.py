@@ -1,9 +1,13 @@
 from django.contrib import admin
 
+from regsupport.admin_lists import ListColumn, TableChangeList, local_datetime
 from regsupport.admin_tools import AuditedAdmin, DiscardedFilter
 from regsupport.fix_admin import FixesAdminMixin
 
 from .models import LeadPartner, LeadPartnerUser, Provider, ProviderUser, User
+
+YES_NO = {True: "Yes", False: "No"}
+RECORD_TYPES = dict(LeadPartner.RecordType.choices)
 
 
 class ProviderUserInline(admin.TabularInline):
@@ -38,6 +42,20 @@ class ProviderAdmin(FixesAdminMixin, AuditedAdmin):
     list_filter = ["accredited", "apply_sync_enabled", DiscardedFilter]
     search_fields = ["name", "=code", "=ukprn", "=accreditation_id"]
     inlines = [ProviderUserInline]
+    # list_display's columns, rendered in one pass (regsupport.admin_lists).
+    list_columns = [
+        ListColumn("name", "name", lambda p: p.name),
+        ListColumn("code", "code", lambda p: p.code),
+        ListColumn("ukprn", "UKPRN", lambda p: p.ukprn),
+        ListColumn("accreditation_id", "accreditation id", lambda p: p.accreditation_id),
+        ListColumn("accredited", "accredited", lambda p: YES_NO[p.accredited]),
+        ListColumn("apply_sync_enabled", "Apply sync", lambda p: YES_NO[p.apply_sync_enabled]),
+        ListColumn("discarded_at", "discarded", lambda p: local_datetime(p.discarded_at)),
+    ]
+    change_list_template = "admin/table_change_list.html"
+
+    def get_changelist(self, request, **kwargs):
+        return TableChangeList
 
 
 @admin.register(LeadPartner)
@@ -48,6 +66,18 @@ class LeadPartnerAdmin(FixesAdminMixin, AuditedAdmin):
     list_select_related = ["provider"]
     autocomplete_fields = ["provider"]
     inlines = [LeadPartnerUserInline]
+    list_columns = [
+        ListColumn("name", "name", lambda p: p.name),
+        ListColumn("record_type", "record type", lambda p: RECORD_TYPES.get(p.record_type)),
+        ListColumn("ukprn", "UKPRN", lambda p: p.ukprn),
+        ListColumn("urn", "URN", lambda p: p.urn),
+        ListColumn("provider", "provider", lambda p: p.provider and p.provider.name),
+        ListColumn("discarded_at", "discarded", lambda p: local_datetime(p.discarded_at)),
+    ]
+    change_list_template = "admin/table_change_list.html"
+
+    def get_changelist(self, request, **kwargs):
+        return TableChangeList
 
 
 @admin.register(User)

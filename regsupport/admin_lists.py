@@ -107,7 +107,29 @@ def capped_count(queryset: QuerySet) -> CappedCount:
     return CappedCount(exact=None, estimate=int(plan[0]["Plan"]["Plan Rows"]))
 
 
-class SeekChangeList(ChangeList):
+class TableChangeList(ChangeList):
+    """A changelist whose table is rendered by :func:`table_html` from the admin's
+    ``list_columns`` (with the template ``admin/table_change_list.html``)."""
+
+    table_html: SafeString | None = None
+
+    def get_results(self, request):
+        super().get_results(request)
+        self.render_table(request)
+
+    def render_table(self, request) -> None:
+        columns = getattr(self.model_admin, "list_columns", None)
+        if columns:
+            opts = self.opts
+            self.table_html = table_html(
+                self.result_list,
+                columns,
+                change_url=reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[0]),
+                actions=bool(self.model_admin.get_actions(request)),
+            )
+
+
+class SeekChangeList(TableChangeList):
     """A changelist paged by seeking on (created_at, id), newest first, with a capped
     count. Sorting by a column is off: each sort order would need its own index."""
 
@@ -149,15 +171,7 @@ class SeekChangeList(ChangeList):
         self.can_show_all = False
         self.multi_page = False
         self.paginator = None
-        columns = getattr(self.model_admin, "list_columns", None)
-        if columns:
-            opts = self.opts
-            self.table_html = table_html(
-                self.result_list,
-                columns,
-                change_url=reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[0]),
-                actions=bool(self.model_admin.get_actions(request)),
-            )
+        self.render_table(request)
         self.count_cap = number_format(COUNT_CAP, force_grouping=True)
         self.count_text = self.count.describe(
             str(self.opts.verbose_name), str(self.opts.verbose_name_plural)
