@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "dqt",
     "jobs",
     "analytics",
+    "apply",
 ]
 
 MIDDLEWARE = [
