@@ -109,6 +109,8 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
     # (regsupport.admin_lists). Each column sort would need its own index: none.
     ordering = list(ORDERING)
     sortable_by: list[str] = []
+    # Facet counts would count every choice of every filter over all trainees.
+    show_facets = admin.ShowFacets.NEVER
     # What the list's table shows (list_display's columns, rendered in one pass), and the
     # only fields it reads.
     list_columns = [
