@@ -119,7 +119,8 @@ class TableChangeList(ChangeList):
 
     def render_table(self, request) -> None:
         columns = getattr(self.model_admin, "list_columns", None)
-        if columns:
+        # A popup (a raw-id lookup) needs Django's rows, which hand the choice back.
+        if columns and not self.is_popup:
             opts = self.opts
             self.table_html = table_html(
                 self.result_list,

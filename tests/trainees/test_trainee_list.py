@@ -175,3 +175,9 @@ def test_rows_link_to_each_trainee_and_escape_their_text(agent_client, trainees)
     )
     assert "<b>Bold</b>" not in text
     assert f'name="_selected_action" value="{odd.pk}"' in text
+
+
+def test_a_lookup_popup_keeps_djangos_rows_that_hand_the_choice_back(agent_client, trainees):
+    response = agent_client.get(LIST, {"_popup": "1", "_to_field": "id"})
+    assert response.status_code == 200
+    assert "data-popup-opener" in response.text
