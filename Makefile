@@ -27,7 +27,9 @@ fmt: $(STAMP)
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-# The jobs benchmark (docs/benchmarks.md): its own database regsupport_bench, about 5 minutes (plus ~1 minute the first time, to make the data).
+# The benchmarks (docs/benchmarks.md): the jobs on regsupport_bench (about 5 minutes), then the
+# trainee side on regsupport_bench_trainees (about 10; 12 more the first time, to make a million
+# trainees). BENCH_ARGS=--only-trainees runs the trainee side alone.
 bench: $(STAMP)
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
