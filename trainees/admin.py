@@ -47,6 +47,18 @@ class DuplicatesUploadForm(forms.Form):
     reason = ConfirmForm.base_fields["reason"]
 
 
+# Set only by transitions and fixes, so read-only on the form; "Workflow" shows them.
+WORKFLOW_READONLY = (
+    "submitted_for_trn_at",
+    "recommended_for_award_at",
+    "outcome_date",
+    "awarded_at",
+    "withdraw_date",
+    "withdrawal_reasons",
+    "discarded_at",
+)
+
+
 @admin.register(Trainee)
 class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
     list_display = [
@@ -67,19 +79,7 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
     list_select_related = ["provider"]
     # The state and its timestamps change only through transitions and playbook fixes, which
     # check the rules and tell DQT; the form cannot set them.
-    readonly_fields = [
-        "slug",
-        "state",
-        "submitted_for_trn_at",
-        "recommended_for_award_at",
-        "outcome_date",
-        "awarded_at",
-        "withdraw_date",
-        "withdrawal_reasons",
-        "discarded_at",
-        "created_at",
-        "updated_at",
-    ]
+    readonly_fields = ["slug", "state", *WORKFLOW_READONLY, "created_at", "updated_at"]
     autocomplete_fields = ["provider", "lead_partner"]
     raw_id_fields = ["apply_application"]
     show_full_result_count = False
@@ -128,12 +128,7 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
             "Workflow",
             {
                 "fields": [
-                    "submitted_for_trn_at",
-                    "recommended_for_award_at",
-                    "outcome_date",
-                    "awarded_at",
-                    "withdraw_date",
-                    "withdrawal_reasons",
+                    *WORKFLOW_READONLY[:-1],
                     "withdraw_reasons_details",
                     "withdraw_reasons_dfe_details",
                     "discarded_at",
