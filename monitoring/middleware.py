@@ -20,6 +20,7 @@ logger = logging.getLogger("regsupport.console")
 ENDPOINTS: dict[str, Callable[[HttpRequest], HttpResponse]] = {
     "/healthz": views.healthz,
     "/readyz": views.readyz,
+    "/metrics": views.metrics,
 }
 # A request id a proxy sends is kept if it looks like one; anything else is replaced.
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
