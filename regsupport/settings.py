@@ -291,7 +291,11 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Celery's "Task ... succeeded" line per job: `job.finished` says more, once.
+        "celery.app.trace": {"level": "WARNING"},
+    },
 }
 # Celery's workers and beat log through the handler above, as JSON in production, instead
 # of replacing it with their own format.

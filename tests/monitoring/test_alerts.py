@@ -173,3 +173,15 @@ def test_without_a_webhook_alerts_go_to_the_log_once_per_window(setting, caplog)
     assert alerts.check([alerts.dead_jobs_rising]) == []
     logged = [r.getMessage() for r in caplog.records if r.name == "regsupport.alerts"]
     assert any(m.startswith("Alert (no slack.webhook_url set): 1 jobs died") for m in logged)
+
+
+def test_beat_runs_the_checks_every_minute_on_a_worker(slack, setting, settings):
+    from monitoring.tasks import check_alerts
+
+    entry = settings.CELERY_BEAT_SCHEDULE["monitoring-check-alerts"]
+    assert (entry["task"], entry["schedule"]) == ("monitoring.check_alerts", 60.0)
+    assert settings.CELERY_TASK_ROUTES["monitoring.check_alerts"] == {"queue": "default"}
+    setting("alerts.dead_jobs_per_hour", 0)
+    JobFactory(dead=True, finished_at=timezone.now())
+    assert check_alerts() == ["dead-jobs-rising"]
+    assert len(slack) == 1
