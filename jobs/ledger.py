@@ -496,6 +496,15 @@ def _record(
         if time.monotonic() >= deadline:
             session.running.pop(claim.id, None)
             raise DatabaseUnavailable(str(last_error)) from last_error
+        if pause == 0.2:
+            # Said once per outcome: the job's work is done, so if this worker dies now the
+            # job runs again and its call goes twice.
+            logger.warning(
+                "Job %s: its outcome waits for the database (up to %s s): %s",
+                claim.id,
+                OUTCOME_WAIT_SECONDS,
+                last_error,
+            )
         time.sleep(pause)
         pause = min(pause * 2, 2.0)
 
