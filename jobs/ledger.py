@@ -95,10 +95,8 @@ class _Session:
 
     By default it is Django's own connection, one per thread (one per process in a prefork
     worker; the caller's transaction in tests). A worker whose pool runs jobs in threads
-    shares a few dedicated sessions among them (``share_sessions``), so the number of
+    shares one dedicated session among them (``share_one_session``), so the number of
     sessions does not grow with the jobs in flight: a session can hold many advisory locks.
-    A job always uses the same one (chosen by its id), for its claim, its outcome and any
-    second message for it.
     """
 
     def __init__(self) -> None:
@@ -142,30 +140,25 @@ class _SharedSession(_Session):
 
 
 _thread = threading.local()
-_shared: list[_SharedSession] = []
+_shared: _SharedSession | None = None
 
 
-def _session(job_id: int) -> _Session:
-    if _shared:
-        return _shared[job_id % len(_shared)]
+def _session() -> _Session:
+    if _shared is not None:
+        return _shared
     session = getattr(_thread, "session", None)
     if session is None:
         session = _thread.session = _Session()
     return session
 
 
-def share_sessions(count: int) -> None:
-    """From now on, the threads of this process run their ledger statements on ``count``
-    dedicated database sessions, each job on the one its id chooses (a worker with a
-    thread pool calls this at start-up). One session would do for correctness, but its
-    statements run one at a time: on a busy machine a hundred threads then queue for it
-    (docs/decisions/0011-dqt-update-one-call-and-ledger-sessions.md)."""
+def share_one_session() -> None:
+    """From now on, every thread of this process runs its ledger statements on one
+    dedicated database session (a worker with a thread pool calls this at start-up)."""
+    global _shared
     params = connections[DEFAULT_DB_ALIAS].get_connection_params()
     params.pop("cursor_factory", None)
-    _shared[:] = [
-        _SharedSession(lambda: psycopg.connect(**params, autocommit=True))
-        for _ in range(max(count, 1))
-    ]
+    _shared = _SharedSession(lambda: psycopg.connect(**params, autocommit=True))
 
 
 def connection_lost(error: BaseException) -> bool:
@@ -193,11 +186,10 @@ def drop_broken_connections() -> None:
 T = TypeVar("T")
 
 
-def _once_more_on_a_new_session(
-    session: _Session, statement: Callable[[psycopg.Connection], T]
-) -> T:
+def _once_more_on_a_new_session(statement: Callable[[psycopg.Connection], T]) -> T:
     """Run a claim; if the session turns out dead (the server restarted while it was
     idle), once more on a new one. Anything a dead session held went with it."""
+    session = _session()
     for attempt in (1, 2):
         try:
             if attempt == 2:
@@ -223,14 +215,14 @@ def claim(job_id: int, *, ordered_types: list[str]) -> Job | str:
     ``running``; neither is written until the attempt ends. Raises
     ``DatabaseUnavailable`` when the database cannot be reached.
     """
-    session = _session(job_id)
+    session = _session()
     with session.mutex:
         # A session takes an advisory lock it already holds again: two messages for one
         # job in the same process would both get it.
         if job_id in session.running:
             return "not runnable"
         return _once_more_on_a_new_session(
-            session, lambda conn: _claim(session, conn, job_id, ordered_types)
+            lambda conn: _claim(session, conn, job_id, ordered_types)
         )
 
 
@@ -480,7 +472,7 @@ def _record(
     it, so a new session takes it again before writing. While the database is down the
     outcome waits for it, up to ``OUTCOME_WAIT_SECONDS``, then gives up with
     ``DatabaseUnavailable``: nothing is recorded and the job runs again."""
-    session = _session(claim.id)
+    session = _session()
     deadline = time.monotonic() + OUTCOME_WAIT_SECONDS
     pause = 0.2
     while True:
@@ -555,7 +547,7 @@ def abandon(claim: Job) -> None:
     """Give up a run without recording anything (its database connection broke): let go
     of its lock if this worker's session still holds it, so the job's message, sent back
     to the broker, can run it."""
-    session = _session(claim.id)
+    session = _session()
     with session.mutex:
         pid = session.running.pop(claim.id, None)
         conn = _live_connection(session)

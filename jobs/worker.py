@@ -6,8 +6,7 @@
   of the session, so it holds in any pool and costs no round trip.
 - A worker whose pool runs jobs in threads (``--pool threads``, for the ``dqt`` and
   ``apply`` queues, where jobs wait on HTTP) bounds its database sessions: the ledger's
-  statements of every thread share ``JOBS_LEDGER_SESSIONS`` sessions
-  (``ledger.share_sessions``), and the
+  statements of every thread share one session (``ledger.share_one_session``), and the
   jobs' own queries borrow from a pool of ``JOBS_IO_POOL_DATABASE_SESSIONS`` sessions,
   giving theirs back while they wait on the network (``released_while_waiting``).
   docs/decisions/0009-io-pool-database-sessions.md has the reasons and measurements.
@@ -45,7 +44,7 @@ def configure(pool_cls: Any) -> None:
         database["CONN_MAX_AGE"] = 0
         from . import ledger
 
-        ledger.share_sessions(int(getattr(settings, "JOBS_LEDGER_SESSIONS", 4)))
+        ledger.share_one_session()
 
 
 @contextmanager

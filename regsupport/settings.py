@@ -245,8 +245,6 @@ JOBS_WORKER_SYNCHRONOUS_COMMIT = os.environ.get("JOBS_WORKER_SYNCHRONOUS_COMMIT"
 # A worker with a thread pool (the dqt queue's) shares this many database sessions among
 # its jobs' own queries, plus one for the ledger (jobs/worker.py).
 JOBS_IO_POOL_DATABASE_SESSIONS = _number("JOBS_IO_POOL_DATABASE_SESSIONS", 8)
-# ...and its jobs' claims and outcomes share this many (each job on one, by its id).
-JOBS_LEDGER_SESSIONS = _number("JOBS_LEDGER_SESSIONS", 4)
 CELERY_TASK_ROUTES = {
     "jobs.sweep": {"queue": "default"},
     "jobs.remove_dead_duplicates": {"queue": "default"},
