@@ -202,6 +202,7 @@ class ApplyApplicationAdmin(FixesAdminMixin, AuditedAdmin):
                     "Start import_applications_from_apply, then create_trainees_from_apply, for "
                     f"{plan.recruitment_cycle_year}, and follow them on the run page.",
                 ],
+                objects=[f"{a} ({a.candidate_full_name or 'no name'})" for a in plan.applications],
                 confirm_label="Delete and re-import",
             ),
             perform=perform,
