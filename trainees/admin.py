@@ -1,6 +1,7 @@
 """Trainee admin. The playbook fixes declared in ``trainees/fixes.py`` become buttons on
-the trainee page and list actions through ``FixesAdminMixin``; the duplicates upload and
-the Apply re-import, which act on a file or a whole group, are here."""
+the trainee page and list actions through ``FixesAdminMixin``; the duplicates upload, which
+acts on a file, is here. Apply applications are the Apply part of the console
+(``apply/admin.py``)."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -10,6 +11,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from dqt.selectors import trainee_dqt_card
+from jobs.selectors import jobs_for_trainee
 from regsupport.admin_tools import (
     REASON_FIELD,
     AuditedAdmin,
@@ -25,6 +28,8 @@ from .errors import TraineeError
 from .fixes import Restore
 from .models import Trainee, WithdrawalReason
 
+# The trainee page lists this many of the trainee's DQT jobs, newest first, and links the rest.
+DQT_JOBS_SHOWN = 10
 DUPLICATES_SALT = "trainees.remove_duplicates"
 DUPLICATES_MAX_AGE = 60 * 60
 DUPLICATES_MAX_BYTES = 5 * 1024 * 1024
@@ -37,6 +42,18 @@ class DuplicatesUploadForm(forms.Form):
         "to keep per email.",
     )
     reason = ConfirmForm.base_fields["reason"]
+
+
+# Set only by transitions and fixes, so read-only on the form; "Workflow" shows them.
+WORKFLOW_READONLY = (
+    "submitted_for_trn_at",
+    "recommended_for_award_at",
+    "outcome_date",
+    "awarded_at",
+    "withdraw_date",
+    "withdrawal_reasons",
+    "discarded_at",
+)
 
 
 @admin.register(Trainee)
@@ -62,13 +79,7 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
     readonly_fields = [
         "slug",
         "state",
-        "submitted_for_trn_at",
-        "recommended_for_award_at",
-        "outcome_date",
-        "awarded_at",
-        "withdraw_date",
-        "withdrawal_reasons",
-        "discarded_at",
+        *WORKFLOW_READONLY,
         "created_at",
         "updated_at",
         # Set by the Apply import, never by hand: the link to the application it came from.
@@ -123,12 +134,7 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
             "Workflow",
             {
                 "fields": [
-                    "submitted_for_trn_at",
-                    "recommended_for_award_at",
-                    "outcome_date",
-                    "awarded_at",
-                    "withdraw_date",
-                    "withdrawal_reasons",
+                    *WORKFLOW_READONLY[:-1],
                     "withdraw_reasons_details",
                     "withdraw_reasons_dfe_details",
                     "discarded_at",
@@ -166,6 +172,10 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
     change_list_template = "admin/trainees/trainee/change_list.html"
     change_form_template = "admin/trainees/trainee/change_form.html"
 
+    def get_queryset(self, request):
+        # The page's DQT card compares the provider's UKPRN: fetched with the trainee.
+        return super().get_queryset(request).select_related("provider")
+
     @admin.display(description="Name", ordering="last_name")
     def full_name(self, obj):
         return obj.full_name
@@ -199,6 +209,16 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
         return super().has_change_permission(request, obj)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["dqt_jobs"] = list(
+                jobs_for_trainee(obj.pk)
+                .filter(task_name__startswith="dqt.")
+                .order_by("-id")[: DQT_JOBS_SHOWN + 1]
+            )
+            context["dqt_jobs_url"] = (
+                reverse("admin:jobs_job_changelist") + f"?trainee__exact={obj.pk}"
+            )
+            context["dqt_card"] = trainee_dqt_card(obj)
         if obj is not None and obj.discarded_at is not None:
             context["deletion"] = selectors.trainee_deletion(trainee=obj)
             restore = Restore()
