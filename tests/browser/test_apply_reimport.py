@@ -27,7 +27,10 @@ def _shot(page, name):
 @pytest.fixture
 def apply_worker(apply_on, tmp_path):
     flush_broker()
-    with celery_worker(tmp_path / "worker.log", queues="default,apply") as process:
+    # As `make run` and production serve the apply queue: a thread-pool worker.
+    with celery_worker(
+        tmp_path / "worker.log", queues="apply", pool="threads", concurrency=8, name="io"
+    ) as process:
         yield process
     flush_broker()
 
