@@ -249,14 +249,11 @@ CELERY_TASK_ROUTES = {
     "apply.import_applications_from_apply": {"queue": "default"},
     "apply.create_trainees_from_apply": {"queue": "default"},
 }
-<<<<<<< HEAD
 # Register's sidekiq-cron times (config/sidekiq_cron_schedule.yml), in UTC as its pods ran.
 CELERY_TIMEZONE = "UTC"
-=======
 # Beat writes its heartbeat as it ticks (monitoring/heartbeat.py), at least this often.
 CELERY_BEAT_SCHEDULER = "monitoring.heartbeat:BeatScheduler"
 CELERY_BEAT_MAX_INTERVAL = 5
->>>>>>> main
 CELERY_BEAT_SCHEDULE = {
     "jobs-sweep": {"task": "jobs.sweep", "schedule": 5.0, "options": {"expires": 5.0}},
     "jobs-remove-dead-duplicates": {"task": "jobs.remove_dead_duplicates", "schedule": 300.0},
