@@ -90,3 +90,30 @@ def test_the_agent_re_imports_2n2_2024_and_follows_the_run_to_its_end(
     row = page.locator("#duplicate-applications tbody tr").first
     assert "Priya Patel" in row.inner_text()
     _shot(page, "duplicate-applications")
+
+
+def test_a_dead_apply_import_explains_the_401_and_offers_a_retry(
+    page, login, live_server, apply_on, monkeypatch
+):
+    from apply import jobs as apply_jobs
+    from jobs import runner
+    from regsupport.config import settings as app_settings
+
+    monkeypatch.setenv("SETTINGS__RECRUITS_API__AUTH_TOKEN", "rotated-token")
+    app_settings.reload()
+    job = apply_jobs.import_applications.enqueue(recruitment_cycle_years=[2024])
+    assert runner.run(job.pk) == "dead"
+    StaffUserFactory(username="agent", role=SUPPORT_AGENT)
+    login("agent")
+
+    page.goto(f"{live_server.url}/admin/jobs/deadjob/{job.pk}/change/")
+
+    diagnosis = page.inner_text("#diagnosis")
+    assert "Apply refused our API token (401)" in diagnosis
+    assert "SETTINGS__RECRUITS_API__AUTH_TOKEN" in diagnosis
+    assert page.locator("#diagnosis a.button:has-text('Retry')").count() == 1
+    _shot(page, "dead-apply-import-401")
+
+    page.goto(f"{live_server.url}/admin/apply/importrun/start/")
+    assert page.locator("#id_year").input_value() == "2025"
+    _shot(page, "start-imports")
