@@ -1,11 +1,11 @@
-"""What the rest of the code tells monitoring: a job's outcome. Each is one log line (and
-its metrics), so a caller makes one call and knows nothing about either."""
+"""What the rest of the code tells monitoring: a job's outcome, DQT's answer to a call.
+Each is one call for the caller; here it becomes a log line, metrics and alert state."""
 
 from __future__ import annotations
 
 import logging
 
-from . import logs
+from . import dqt_health, logs, metrics
 
 logger = logging.getLogger("regsupport.jobs")
 
@@ -25,3 +25,11 @@ def job_finished(job, *, outcome: str, seconds: float) -> None:
         outcome=outcome,
         duration_ms=round(seconds * 1000, 1),
     )
+    metrics.observe_job(job_type=job.task_name, queue=job.queue, outcome=outcome, seconds=seconds)
+
+
+def dqt_answered(*, method: str, endpoint: str, status: str, seconds: float | None) -> None:
+    """DQT answered a call with HTTP ``status`` after ``seconds``, or did not answer
+    (``status`` "timeout" or "connection_error", ``seconds`` None)."""
+    metrics.observe_dqt_call(method=method, endpoint=endpoint, status=status, seconds=seconds)
+    dqt_health.record(status)

@@ -24,9 +24,11 @@ from typing import Any
 import redis
 from celery import bootsteps
 from celery.beat import PersistentScheduler
+from celery.signals import worker_process_shutdown
 
 from regsupport.config import settings as app_settings
 
+from . import metrics
 from .store import key, redis_client
 
 logger = logging.getLogger(__name__)
@@ -101,14 +103,20 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
         if self.timer_ref is not None:
             self.timer_ref.cancel()
             self.timer_ref = None
+        metrics.flush()  # a thread pool's jobs ran in this process
 
     def beat(self, worker: Any) -> None:
+        from .alerts import beat_silent, check
+
         queues = list(worker.app.amqp.queues.consume_from or worker.app.amqp.queues)
         try:
             record_worker(worker.hostname or socket.gethostname(), queues)
         except redis.RedisError as error:
             # Redis down means no jobs either; /readyz says so through its broker check.
             logger.warning("Worker heartbeat not written, Redis is unreachable: %s", error)
+            return
+        # Beat's silence stops the beat task that checks for alerts: a worker tells instead.
+        check((beat_silent,))
 
 
 class BeatScheduler(PersistentScheduler):
@@ -121,8 +129,22 @@ class BeatScheduler(PersistentScheduler):
         now = time.monotonic()
         if now - self._last_heartbeat >= interval_seconds():
             self._last_heartbeat = now
-            try:
-                record_beat()
-            except redis.RedisError as error:
-                logger.warning("Beat heartbeat not written, Redis is unreachable: %s", error)
+            self._heartbeat()
         return super().tick(*args, **kwargs)
+
+    def _heartbeat(self) -> None:
+        from .alerts import check, workers_silent
+
+        try:
+            record_beat()
+        except redis.RedisError as error:
+            logger.warning("Beat heartbeat not written, Redis is unreachable: %s", error)
+            return
+        # With every worker silent, no worker runs the beat task that checks for alerts.
+        check((workers_silent,))
+
+
+@worker_process_shutdown.connect
+def _flush_metrics(**_: Any) -> None:
+    """A prefork child going away first sends what it measured since its last flush."""
+    metrics.flush()

@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from regsupport.ids import parse_id
+
 from . import logs, views
 
 logger = logging.getLogger("regsupport.console")
@@ -20,6 +22,7 @@ logger = logging.getLogger("regsupport.console")
 ENDPOINTS: dict[str, Callable[[HttpRequest], HttpResponse]] = {
     "/healthz": views.healthz,
     "/readyz": views.readyz,
+    "/metrics": views.metrics,
 }
 # A request id a proxy sends is kept if it looks like one; anything else is replaced.
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -57,7 +60,10 @@ class RequestLog:
         try:
             response = self.get_response(request)
             if request.method not in ("GET", "HEAD", "OPTIONS"):
-                self._log_action(request, response, time.perf_counter() - started)
+                try:
+                    self._log_action(request, response, time.perf_counter() - started)
+                except Exception:  # noqa: BLE001 - the action is done; its log line is not worth a 500
+                    logger.exception("Console action not logged: %s", request.path)
             response["X-Request-ID"] = request_id
             return response
         finally:
@@ -97,5 +103,7 @@ class RequestLog:
 
 
 def _number(value: object) -> int | str:
+    """An id as a number if it is one, else as given (a log line names what was asked)."""
     text = str(value)
-    return int(text) if text.isdigit() else text
+    number = parse_id(text)
+    return text if number is None else number

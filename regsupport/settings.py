@@ -248,6 +248,7 @@ CELERY_TASK_ROUTES = {
     "jobs.purge_succeeded": {"queue": "default"},
     "apply.import_applications_from_apply": {"queue": "default"},
     "apply.create_trainees_from_apply": {"queue": "default"},
+    "monitoring.check_alerts": {"queue": "default"},
 }
 # Register's sidekiq-cron times (config/sidekiq_cron_schedule.yml), in UTC as its pods ran.
 CELERY_TIMEZONE = "UTC"
@@ -266,11 +267,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apply.create_trainees_from_apply",
         "schedule": crontab(minute=0, hour=4),
     },
+    # docs/deploy.md, "Alerts".
+    "monitoring-check-alerts": {
+        "task": "monitoring.check_alerts",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
 }
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 # Reverting from the history page would bypass services and their reasons.
 SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# /metrics answers only a request sending "Authorization: Bearer <METRICS_TOKEN>"; unset,
+# it answers nobody (docs/deploy.md, "Metrics").
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 # One JSON object per line in production, `key=value` lines for people elsewhere
 # (monitoring/logs.py; the events are listed in docs/deploy.md, "Logs").
@@ -293,7 +304,11 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Celery's "Task ... succeeded" line per job: `job.finished` says more, once.
+        "celery.app.trace": {"level": "WARNING"},
+    },
 }
 # Celery's workers and beat log through the handler above, as JSON in production, instead
 # of replacing it with their own format.

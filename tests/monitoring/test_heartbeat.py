@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,14 +41,16 @@ def test_a_running_worker_writes_its_heartbeat_with_its_queues(tmp_path):
     flush_broker()
 
 
-def test_beat_writes_its_heartbeat_as_it_ticks(tmp_path):
+@contextmanager
+def celery_beat(tmp_path, **settings_env: str):
+    """A beat process on our Redis, stopped at the end of the block."""
     flush_broker()
     env = {
         **os.environ,
         "REDIS_URL": settings.CELERY_BROKER_URL,
         "REGSUPPORT_ENV": "test",
         "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "SETTINGS__MONITORING__HEARTBEAT_SECONDS": "1",
+        **settings_env,
     }
     celery = str(Path(sys.executable).parent / "celery")
     with (tmp_path / "beat.log").open("w") as log:
@@ -59,8 +62,39 @@ def test_beat_writes_its_heartbeat_as_it_ticks(tmp_path):
             stderr=subprocess.STDOUT,
         )
     try:
-        first = wait_for(heartbeat.last_beat_tick, what="beat's first heartbeat")
-        wait_for(lambda: heartbeat.last_beat_tick() > first, what="a later tick", seconds=30)
+        yield beat
     finally:
         stop_worker(beat)
         flush_broker()
+
+
+def test_beat_writes_its_heartbeat_as_it_ticks(tmp_path):
+    with celery_beat(tmp_path, SETTINGS__MONITORING__HEARTBEAT_SECONDS="1"):
+        first = wait_for(heartbeat.last_beat_tick, what="beat's first heartbeat")
+        wait_for(lambda: heartbeat.last_beat_tick() > first, what="a later tick", seconds=30)
+
+
+def test_a_worker_alerts_when_beat_is_silent(tmp_path, slack):
+    """Beat's silence stops the beat task that checks alerts: the workers tell instead."""
+    flush_broker()
+    quick = {
+        "SETTINGS__MONITORING__HEARTBEAT_SECONDS": "1",
+        "SETTINGS__MONITORING__SILENT_AFTER_SECONDS": "2",
+    }
+    with celery_worker(tmp_path / "worker.log", name="teller", env=quick):
+        wait_for(lambda: slack, what="the worker's alert", seconds=60)
+    flush_broker()
+    assert slack[0]["text"].startswith("Celery beat is never heard from")
+    assert "#alert-beat-silent" in slack[0]["text"]
+
+
+def test_beat_alerts_when_every_worker_is_silent(tmp_path, slack):
+    """With no worker, no task runs: beat itself checks the workers as it ticks."""
+    with celery_beat(
+        tmp_path,
+        SETTINGS__MONITORING__HEARTBEAT_SECONDS="1",
+        SETTINGS__MONITORING__SILENT_AFTER_SECONDS="2",
+    ):
+        wait_for(lambda: slack, what="beat's alert", seconds=60)
+    assert slack[0]["text"].startswith("No Celery worker has been heard from: no job runs.")
+    assert "#alert-workers-silent" in slack[0]["text"]

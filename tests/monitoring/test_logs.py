@@ -109,3 +109,12 @@ def test_development_lines_are_readable_with_their_fields(caplog):
     ContextFilter().filter(record)
     line = TextFormatter().format(record)
     assert line.endswith("INFO regsupport.jobs: job.finished job_id=7 outcome=dead")
+
+
+def test_an_id_that_is_not_a_number_is_logged_as_given(agent_client, caplog):
+    with caplog.at_level(logging.INFO, logger="regsupport.console"):
+        agent_client.post(
+            "/admin/jobs/deadjob/", {"action": "retry_selected", ACTION_CHECKBOX_NAME: ["²", "7"]}
+        )
+    [record] = _events(caplog, "console.action")
+    assert record.job_ids == ["²", 7]
