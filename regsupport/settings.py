@@ -140,6 +140,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # After authentication: both decide by the user (maintenance page, request events).
+    "regsupport.middleware.MaintenanceMode",
+    "analytics.middleware.RecordConsoleRequests",
     # Last, as django-axes asks: it turns a refused login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -156,6 +159,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "regsupport.middleware.maintenance_banner",
             ],
         },
     },
@@ -248,6 +252,7 @@ CELERY_TASK_ROUTES = {
     "jobs.purge_succeeded": {"queue": "default"},
     "apply.import_applications_from_apply": {"queue": "default"},
     "apply.create_trainees_from_apply": {"queue": "default"},
+    "analytics.ship": {"queue": "default"},
     "monitoring.check_alerts": {"queue": "default"},
 }
 # Register's sidekiq-cron times (config/sidekiq_cron_schedule.yml), in UTC as its pods ran.
@@ -267,6 +272,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apply.create_trainees_from_apply",
         "schedule": crontab(minute=0, hour=4),
     },
+    # Ships the analytics outbox in batches; scheduled whether or not the stream is on (it
+    # does nothing while off), so switching it on needs no restart.
+    "analytics-ship": {"task": "analytics.ship", "schedule": 2.0, "options": {"expires": 2.0}},
     # docs/deploy.md, "Alerts".
     "monitoring-check-alerts": {
         "task": "monitoring.check_alerts",

@@ -90,6 +90,10 @@ def test_the_demo_shows_every_support_tool(tmp_path, capsys):
     assigned = [r for r in dqt.trn_request_list() if r.get("trn")]
     waiting = [r for r in requests.values() if r and r.state == TrnRequest.State.REQUESTED]
     assert {str(r.request_id) for r in waiting} & {r["requestId"] for r in assigned}
+    polling = Job.objects.filter(
+        task_name=dqt_jobs.RETRIEVE_TRN, state="scheduled", trainee__in=pending
+    )
+    assert polling.count() >= 2
     # Pending awards: a dead award job, and trainees whose award job has not failed.
     recommended = list(pending_awards())
     dead_awards = Job.objects.filter(
