@@ -139,6 +139,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # After authentication: both decide by the user (maintenance page, request events).
+    "regsupport.middleware.MaintenanceMode",
+    "analytics.middleware.RecordConsoleRequests",
     # Last, as django-axes asks: it turns a refused login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -155,6 +158,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "regsupport.middleware.maintenance_banner",
             ],
         },
     },
@@ -245,6 +249,7 @@ CELERY_TASK_ROUTES = {
     "jobs.sweep": {"queue": "default"},
     "jobs.remove_dead_duplicates": {"queue": "default"},
     "jobs.purge_succeeded": {"queue": "default"},
+    "analytics.ship": {"queue": "default"},
     "monitoring.check_alerts": {"queue": "default"},
 }
 # Beat writes its heartbeat as it ticks (monitoring/heartbeat.py), at least this often.
@@ -254,6 +259,9 @@ CELERY_BEAT_SCHEDULE = {
     "jobs-sweep": {"task": "jobs.sweep", "schedule": 5.0, "options": {"expires": 5.0}},
     "jobs-remove-dead-duplicates": {"task": "jobs.remove_dead_duplicates", "schedule": 300.0},
     "jobs-purge-succeeded": {"task": "jobs.purge_succeeded", "schedule": 3600.0},
+    # Ships the analytics outbox in batches; scheduled whether or not the stream is on (it
+    # does nothing while off), so switching it on needs no restart.
+    "analytics-ship": {"task": "analytics.ship", "schedule": 2.0, "options": {"expires": 2.0}},
     # docs/deploy.md, "Alerts".
     "monitoring-check-alerts": {
         "task": "monitoring.check_alerts",
