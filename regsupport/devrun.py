@@ -1,6 +1,6 @@
 """`make run` and `make test` on a fresh clone: start what is missing, then run.
 
-python -m regsupport.devrun run    # services, migrate, seed, web (+ worker, beat, fake DQT)
+python -m regsupport.devrun run    # services, migrate, seed, web (+ workers, beat, fakes)
 python -m regsupport.devrun test [pytest args]   # the checks below, then pytest
 python -m regsupport.devrun lint                 # ruff check, ruff format --check, mypy
 """
@@ -19,6 +19,8 @@ PYTHON = sys.executable
 WEB_ADDRESS = os.environ.get("WEB_ADDRESS", "127.0.0.1:8000")
 # DQT's records for `make run`'s fake DQT (Procfile.dev), made with the demo's dead jobs.
 FAKE_DQT_STATE = "var/fake-dqt.json"
+# Apply's application choices for `make run`'s fake Apply, made with the demo's applications.
+FAKE_APPLY_STATE = "var/fake-apply.json"
 
 # In order; the first that fails stops the run with its hint. mypy's settings (and its
 # incremental cache under var/) are in pyproject.toml.
@@ -49,7 +51,14 @@ def run() -> int:
     env = _env(services, "development")
     try:
         _manage(env, "migrate", "--noinput", "-v", "0")
-        _manage(env, "seed_demo", "--fake-dqt-state", FAKE_DQT_STATE)
+        _manage(
+            env,
+            "seed_demo",
+            "--fake-dqt-state",
+            FAKE_DQT_STATE,
+            "--fake-apply-state",
+            FAKE_APPLY_STATE,
+        )
         print(
             f"\n  regsupport console: http://{env['WEB_ADDRESS']}/admin/\n"
             "  sign in by picking a demo user (features.sign_in_method: persona); with password:\n"
