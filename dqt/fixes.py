@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 
 from jobs.models import Job
+from regsupport.dates import uk_date
 from regsupport.fixes import Fix, FixPlan, register
 from trainees.models import Trainee
 
@@ -147,7 +148,7 @@ class PollAgain(PollFix):
         return services.dqt_poll_again(job=obj, until=params["until"], reason=reason, actor=actor)
 
     def done(self, result: Job, **params: Any) -> str:
-        return f"Polling DQT for the TRN until {params['until']:%-d %b %Y}."
+        return f"Polling DQT for the TRN until {uk_date(params['until'])}."
 
 
 @register
@@ -168,7 +169,7 @@ class Reregister(PollFix):
         )
 
     def done(self, result: Job, **params: Any) -> str:
-        return f"Registering with DQT again; polling until {params['until']:%-d %b %Y}."
+        return f"Registering with DQT again; polling until {uk_date(params['until'])}."
 
 
 @register

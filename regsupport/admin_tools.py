@@ -31,7 +31,7 @@ from django.http import (
 from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
-from .audit import audit_context, timeline
+from .audit import actor_name, audit_context, record_changes, timeline
 from .errors import Refusal
 from .ids import parse_id
 
@@ -55,6 +55,19 @@ class ReasonForm(forms.ModelForm):
         return value
 
 
+class JSONObjectField(forms.JSONField):
+    """A JSON box for a column that holds an object and is never null: left blank, it
+    saves the column's default (``{}``) instead of null, which PostgreSQL refuses."""
+
+    def __init__(self, *, empty: Callable[[], Any] = dict, **kwargs: Any) -> None:
+        self.empty = empty
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        result = super().to_python(value)
+        return self.empty() if result is None else result
+
+
 class DiscardedFilter(admin.SimpleListFilter):
     title = "discarded"
     parameter_name = "discarded"
@@ -76,7 +89,18 @@ class AuditedAdmin(SimpleHistoryAdmin):
     form = ReasonForm
     delete_confirmation_template = "admin/audited_delete_confirmation.html"
     change_form_template = "admin/audited_change_form.html"
+    object_history_list_template = "admin/audited_history_list.html"
     timeline_limit = 50
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if (
+            isinstance(db_field, models.JSONField)
+            and not db_field.null
+            and callable(db_field.default)
+        ):
+            kwargs.setdefault("form_class", JSONObjectField)
+            kwargs.setdefault("empty", db_field.default)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -152,6 +176,15 @@ class AuditedAdmin(SimpleHistoryAdmin):
         if parse_id(unquote(object_id)) is None:
             raise Http404(f"No {self.opts.verbose_name} with id {object_id}.")
         return super().history_view(request, object_id, extra_context)
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        # The history page reads as the timeline does (regsupport.audit.record_changes);
+        # the page's oldest row is compared with the row before it, on the next page.
+        records = list(historical_records)
+        for index, record in enumerate(records):
+            previous = records[index + 1] if index + 1 < len(records) else record.prev_record
+            record.console_changes = record_changes(record, previous)
+            record.actor_name = actor_name(record.history_user)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if parse_id(unquote(object_id)) is None or parse_id(unquote(version_id)) is None:

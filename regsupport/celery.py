@@ -2,8 +2,11 @@ import os
 
 from celery import Celery
 
+from .logs import quiet_idle_housekeeping
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "regsupport.settings")
 
 app = Celery("regsupport")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+quiet_idle_housekeeping()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
+from regsupport.dates import uk_datetime
 
 from .models import Trainee
 
@@ -28,7 +28,7 @@ class StateBeforeWithdrawal:
                 f"{self.label} (the history holds no earlier state, so the playbook's default "
                 "is used)"
             )
-        when = f"{timezone.localtime(self.set_at):%-d %b %Y %H:%M}" if self.set_at else "?"
+        when = uk_datetime(self.set_at) if self.set_at else "?"
         return f"{self.label} (set on {when} by {self.set_by})"
 
 
