@@ -5,6 +5,7 @@ messages."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from django.utils.http import urlencode
 from providers.models import Provider
 from regsupport.admin_site import ConsoleTool, console_site
 from regsupport.admin_tools import AuditedAdmin, Confirmation, confirm_action
+from regsupport.dates import readable
 from regsupport.ids import parse_id, parse_number
 from trainees.models import Trainee
 
@@ -33,6 +35,15 @@ from . import columns, registry, services, views
 from .diagnosis import diagnose
 from .models import DeadJob, Job
 from .selectors import distinct_dead_values
+
+# A blocked job's note names the earlier job it waits for (jobs/ledger.py).
+BLOCKER = re.compile(r"job (?P<id>\d+)")
+
+
+def _argument(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True)
+    return str(readable(value))
 
 
 class DeferredJoinPaginator(Paginator):
@@ -193,7 +204,24 @@ class JobPageMixin(AuditedAdmin):
         if not job.trainee_id:
             return "—"
         url = reverse("admin:trainees_trainee_change", args=[job.trainee_id])
-        return format_html('<a href="{}">{}</a>', url, job.trainee_id)
+        return format_html('<a href="{}">{}</a>', url, job.trainee.full_name or job.trainee_id)
+
+    @admin.display(description="note")
+    def note_display(self, job):
+        """The note, with the job a blocked job waits for as a link to it."""
+        if not job.note:
+            return "—"
+        match = BLOCKER.search(job.note)
+        if match is None:
+            return job.note
+        url = reverse("admin:jobs_job_change", args=[match["id"]])
+        return format_html(
+            '{}<a href="{}">job {}</a>{}',
+            job.note[: match.start()],
+            url,
+            match["id"],
+            job.note[match.end() :],
+        )
 
     @admin.display(description="state")
     def state_display(self, job):
@@ -203,7 +231,19 @@ class JobPageMixin(AuditedAdmin):
 
     @admin.display(description="arguments")
     def arguments_display(self, job):
-        return format_html("<pre>{}</pre>", json.dumps(job.arguments, indent=2, sort_keys=True))
+        if not isinstance(job.arguments, dict) or not job.arguments:
+            return format_html("<pre>{}</pre>", json.dumps(job.arguments))
+        return format_html(
+            '<table class="job-arguments">{}</table>',
+            format_html_join(
+                "",
+                "<tr><th>{}</th><td>{}</td></tr>",
+                (
+                    (name.replace("_", " ").capitalize(), _argument(value))
+                    for name, value in sorted(job.arguments.items())
+                ),
+            ),
+        )
 
     @admin.display(description="attempts with errors")
     def attempts_display(self, job):
@@ -215,7 +255,7 @@ class JobPageMixin(AuditedAdmin):
             (
                 (
                     e.get("attempt"),
-                    e.get("at"),
+                    readable(e.get("at")),
                     e.get("status") or "—",
                     e.get("code") or "—",
                     e.get("title") or "—",
@@ -365,7 +405,7 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
         "error_fields",
         "error_message",
         "attempts_display",
-        "note",
+        "note_display",
         "discarded_at",
         "discard_reason",
     ]
@@ -514,7 +554,7 @@ class JobAdmin(JobPageMixin, AuditedAdmin):
         "run_after",
         "created_at",
         "error_status",
-        "note",
+        "note_display",
     ]
     list_filter = ["state", "queue", JobTypeFilter]
     list_per_page = 100
