@@ -202,7 +202,7 @@ def record_worker_changes(ids: list[int]) -> None:
             f"""
             INSERT INTO {history}
                 ({listed}, history_date, history_change_reason, history_type, history_user_id)
-            SELECT {current}, statement_timestamp(), %s, '~', NULL
+            SELECT {current}, now(), %s, '~', NULL
             FROM jobs_job j
             JOIN LATERAL (SELECT * FROM {history} WHERE id = j.id
                           ORDER BY history_date DESC, history_id DESC LIMIT 1) h ON true
@@ -213,14 +213,16 @@ def record_worker_changes(ids: list[int]) -> None:
 
 
 def _history_rows(cursor, ids: list[int], *, reason: str, actor) -> None:
-    """One history row per job, as simple-history would write on save (type "~")."""
+    """One history row per job, as simple-history would write on save (type "~"), all at
+    the transaction's time: the console finds a bulk retry's jobs by it
+    (``jobs.selectors.retry_batch``)."""
     history = Job.history.model
     listed = ", ".join(_history_columns())
     cursor.execute(
         f"""
         INSERT INTO {history._meta.db_table}
             ({listed}, history_date, history_change_reason, history_type, history_user_id)
-        SELECT {listed}, statement_timestamp(), %s, '~', %s FROM jobs_job
+        SELECT {listed}, now(), %s, '~', %s FROM jobs_job
         WHERE id = ANY(%s) ORDER BY id""",
         [reason, getattr(actor, "pk", None), ids],
     )

@@ -29,6 +29,7 @@ from django.http import (
     QueryDict,
 )
 from django.template.response import TemplateResponse
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from .audit import actor_name, audit_context, record_changes, timeline
@@ -219,18 +220,41 @@ class ConfirmForm(forms.Form):
         return value
 
 
+@dataclass(frozen=True)
+class ObjectPlan:
+    """One object on a confirmation page for many, with what will change on it (a list
+    under its name, not one run-on line)."""
+
+    name: str
+    changes: list[str]
+
+    def __str__(self) -> str:
+        return f"{self.name}: " + "; ".join(self.changes)
+
+
 @dataclass
 class Confirmation:
     """What the confirmation page shows before anything changes."""
 
     title: str
     intro: str = ""
+    # The list filter a bulk action acts on, a line per filter ("Error status: 404").
+    filters: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     objects: list[Any] = field(default_factory=list)
     confirm_label: str = "Yes, I'm sure"
     # Values the action needs again on confirm (e.g. a choice made on an earlier step).
     hidden: dict[str, str] = field(default_factory=dict)
+
+
+def as_list(lines: list[str]) -> str:
+    """A message of several lines as a list (one line stays a sentence)."""
+    if len(lines) == 1:
+        return lines[0]
+    return format_html(
+        "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((line,) for line in lines))
+    )
 
 
 def confirm_action(

@@ -45,6 +45,8 @@ def _env(services: devservices.Services, environment: str) -> dict[str, str]:
     if environment == "development":
         # Every process (web, workers, a shell) talks to the fake DQT on its port.
         env.setdefault("SETTINGS__DQT__BASE_URL", f"http://127.0.0.1:{env['FAKE_DQT_PORT']}/")
+        # Links the console writes into CSVs and alerts lead to this `make run`.
+        env.setdefault("SETTINGS__BASE_URL", f"http://{env['WEB_ADDRESS']}")
     env["PYTHONUNBUFFERED"] = "1"
     # Procfile lines say `python`, `celery`: make them the virtualenv's.
     env["PATH"] = f"{Path(PYTHON).parent}{os.pathsep}{env.get('PATH', '')}"

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Q
+
 from regsupport.dates import uk_datetime
+from regsupport.ids import parse_id
 
 from .models import Trainee
 
@@ -51,3 +54,22 @@ def trainee_state_before_withdrawal(*, trainee: Trainee) -> StateBeforeWithdrawa
             found = StateBeforeWithdrawal(state, when, username or "system / shell", True)
         previous_state = state
     return found or StateBeforeWithdrawal(Trainee.State.TRN_RECEIVED, None, "", False)
+
+
+def trainees_matching(term: str, *, limit: int = 50) -> list[int]:
+    """Ids of the trainees an agent means by ``term``, as the trainee search takes it: an
+    id, slug, TRN or email (exact), else the start of first or last name for every word
+    ("Ada Love" finds Ada Lovelace). The dead-jobs list and the queues page use it."""
+    term = " ".join(term.split())
+    if not term:
+        return []
+    exact = Q(slug=term) | Q(trn=term) | Q(email__iexact=term)
+    if (trainee_id := parse_id(term)) is not None:
+        exact |= Q(pk=trainee_id)
+    found = list(Trainee.objects.filter(exact).values_list("pk", flat=True)[:limit])
+    if found or "@" in term:
+        return found
+    by_name = Q()
+    for word in term.split(" "):
+        by_name &= Q(first_names__istartswith=word) | Q(last_name__istartswith=word)
+    return list(Trainee.objects.filter(by_name).order_by("pk").values_list("pk", flat=True)[:limit])
