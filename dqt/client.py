@@ -57,6 +57,7 @@ class DqtClient:
         api_key: str | None = None,
         timeout: float | None = None,
         session: requests.Session | None = None,
+        max_rate_wait: float | None = None,
     ):
         self.base_url = (base_url or settings.get("dqt.base_url")).rstrip("/")
         self.api_key = api_key if api_key is not None else settings.get("dqt.api_key", "")
@@ -64,6 +65,8 @@ class DqtClient:
             timeout if timeout is not None else settings.get("dqt.timeout_seconds", 30)
         )
         self.session = session or _thread_session()
+        # How long a call may wait for its turn under the rate limit (None: the setting's).
+        self.max_rate_wait = max_rate_wait
         self._owns_session = session is not None
         self.headers = {
             "Accept": "application/json",
@@ -154,7 +157,7 @@ class DqtClient:
         data = None if json_body is None else json.dumps(json_body, separators=(",", ":"))
         try:
             with released_while_waiting():
-                rate_limit.wait_for_turn()
+                rate_limit.wait_for_turn(max_wait=self.max_rate_wait)
                 response = self.session.request(
                     method,
                     url,

@@ -24,6 +24,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 WEB_ADDRESS = os.environ.get("WEB_ADDRESS", "127.0.0.1:8000")
 FAKE_DQT_PORT = os.environ.get("FAKE_DQT_PORT", "8001")
+FAKE_APPLY_PORT = os.environ.get("FAKE_APPLY_PORT", "8002")
 # DQT's records for `make run`'s fake DQT (Procfile.dev), made with the demo's dead jobs.
 FAKE_DQT_STATE = "var/fake-dqt.json"
 
@@ -42,9 +43,15 @@ def _env(services: devservices.Services, environment: str) -> dict[str, str]:
     env.setdefault("REGSUPPORT_ENV", environment)
     env.setdefault("WEB_ADDRESS", WEB_ADDRESS)
     env.setdefault("FAKE_DQT_PORT", FAKE_DQT_PORT)
+    env.setdefault("FAKE_APPLY_PORT", FAKE_APPLY_PORT)
     if environment == "development":
-        # Every process (web, workers, a shell) talks to the fake DQT on its port.
+        # Every process (web, workers, a shell) talks to the fakes on their ports.
         env.setdefault("SETTINGS__DQT__BASE_URL", f"http://127.0.0.1:{env['FAKE_DQT_PORT']}/")
+        apply = f"http://127.0.0.1:{env['FAKE_APPLY_PORT']}"
+        env.setdefault("SETTINGS__RECRUITS_API__BASE_URL", f"{apply}/register-api")
+        env.setdefault(
+            "SETTINGS__RECRUITS_API__TOUCH_URL", f"{apply}/_control/application-choices/touch"
+        )
         # Links the console writes into CSVs and alerts lead to this `make run`.
         env.setdefault("SETTINGS__BASE_URL", f"http://{env['WEB_ADDRESS']}")
     env["PYTHONUNBUFFERED"] = "1"
@@ -63,6 +70,7 @@ def port_clash(env: dict[str, str]) -> str | None:
     wanted = [
         ("the web console", host or "127.0.0.1", web_port, "WEB_ADDRESS=127.0.0.1:8010"),
         ("the fake DQT", "127.0.0.1", env["FAKE_DQT_PORT"], "FAKE_DQT_PORT=8011"),
+        ("the fake Apply", "127.0.0.1", env["FAKE_APPLY_PORT"], "FAKE_APPLY_PORT=8012"),
     ]
     for what, address, port, example in wanted:
         if not port.isdigit():

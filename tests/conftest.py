@@ -12,6 +12,15 @@ from regsupport.roles import DEVELOPER, SUPPORT_AGENT  # noqa: E402
 from tests.factories import StaffUserFactory  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def fresh_settings():
+    """Each test reads the settings afresh: a console value an earlier test stored (and
+    rolled back) must not linger in this process's few-second cache."""
+    app_settings.reload()
+    yield
+    app_settings.reload()
+
+
 @pytest.fixture
 def superuser(db):
     return StaffUserFactory(username="root", is_superuser=True)
@@ -65,6 +74,35 @@ def dqt_on(fake_dqt, monkeypatch):
     app_settings.reload()
     yield fake_dqt
     monkeypatch.delenv("SETTINGS__FEATURES__INTEGRATE_WITH_DQT")
+    app_settings.reload()
+
+
+@pytest.fixture
+def fake_apply():
+    """The project's fake Apply on a free port, with ``recruits_api.*`` pointed at it (through
+    SETTINGS__RECRUITS_API__* so worker processes started inside the test see it too),
+    touching allowed."""
+    from apply.fake import FakeApply
+
+    with FakeApply() as fake, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SETTINGS__RECRUITS_API__BASE_URL", fake.url)
+        patch.setenv("SETTINGS__RECRUITS_API__AUTH_TOKEN", fake.api_token)
+        patch.setenv("SETTINGS__RECRUITS_API__TOUCH_URL", fake.touch_url)
+        app_settings.reload()
+        try:
+            yield fake
+        finally:
+            patch.undo()
+            app_settings.reload()
+
+
+@pytest.fixture
+def apply_on(fake_apply, monkeypatch):
+    """``features.import_applications_from_apply`` on, Apply played by the fake."""
+    monkeypatch.setenv("SETTINGS__FEATURES__IMPORT_APPLICATIONS_FROM_APPLY", "true")
+    app_settings.reload()
+    yield fake_apply
+    monkeypatch.delenv("SETTINGS__FEATURES__IMPORT_APPLICATIONS_FROM_APPLY")
     app_settings.reload()
 
 
