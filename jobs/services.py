@@ -156,8 +156,11 @@ def jobs_retry(*, jobs, actor, reason: str | None = None) -> int:
         raise JobError("None of these jobs is dead, so there is nothing to retry.")
     attempts_per_run = {t.name: t.max_attempts for t in registry.all_types()}
     retried: list[tuple[int, str]] = []
+    at = timezone.now()  # every history row of this retry: the console finds them by it
     with transaction.atomic(), connection.cursor() as cursor:
         for start in range(0, len(ids), BULK_BATCH):
+            # Before the update: the rows as the workers left them.
+            record_worker_changes(ids[start : start + BULK_BATCH], at=at)
             cursor.execute(
                 """
                 UPDATE jobs_job j SET state = 'enqueued', enqueued_at = statement_timestamp(),
@@ -168,9 +171,10 @@ def jobs_retry(*, jobs, actor, reason: str | None = None) -> int:
                 RETURNING j.id, j.queue""",
                 [json.dumps(attempts_per_run), ids[start : start + BULK_BATCH]],
             )
-            record_worker_changes(ids[start : start + BULK_BATCH])
             batch = sorted(cursor.fetchall())
-            _history_rows(cursor, [job_id for job_id, _ in batch], reason=reason, actor=actor)
+            _history_rows(
+                cursor, [job_id for job_id, _ in batch], reason=reason, actor=actor, at=at
+            )
             retried.extend(batch)
         transaction.on_commit(partial(publish_many, retried))
     return len(retried)
@@ -185,11 +189,12 @@ def _history_columns() -> list[str]:
 WORKER_CHANGES_REASON = "Recorded by the workers while running the job (attempts, errors)"
 
 
-def record_worker_changes(ids: list[int]) -> None:
+def record_worker_changes(ids: list[int], *, at: datetime | None = None) -> None:
     """Before an operator changes these jobs: a history row by no one (the system) for each
     job the workers changed since its last history row. Workers write no history, so
     without it the operator's row would show the workers' attempts and errors as the
-    operator's changes."""
+    operator's changes. ``at``: the operator's rows' time, when they share one (a bulk
+    retry)."""
     if not ids:
         return
     history = Job.history.model._meta.db_table
@@ -202,19 +207,21 @@ def record_worker_changes(ids: list[int]) -> None:
             f"""
             INSERT INTO {history}
                 ({listed}, history_date, history_change_reason, history_type, history_user_id)
-            SELECT {current}, now(), %s, '~', NULL
+            SELECT {current}, %s, %s, '~', NULL
             FROM jobs_job j
             JOIN LATERAL (SELECT * FROM {history} WHERE id = j.id
                           ORDER BY history_date DESC, history_id DESC LIMIT 1) h ON true
             WHERE j.id = ANY(%s) AND ROW({current}) IS DISTINCT FROM ROW({recorded})
             ORDER BY j.id""",
-            [WORKER_CHANGES_REASON, list(ids)],
+            # A microsecond before the operator's rows: ``prev_record`` and the history
+            # page order by time alone, and would otherwise skip one of two equal times.
+            [(at or timezone.now()) - timedelta(microseconds=1), WORKER_CHANGES_REASON, list(ids)],
         )
 
 
-def _history_rows(cursor, ids: list[int], *, reason: str, actor) -> None:
+def _history_rows(cursor, ids: list[int], *, reason: str, actor, at: datetime) -> None:
     """One history row per job, as simple-history would write on save (type "~"), all at
-    the transaction's time: the console finds a bulk retry's jobs by it
+    one time ``at``: the console finds a bulk retry's jobs by it
     (``jobs.selectors.retry_batch``)."""
     history = Job.history.model
     listed = ", ".join(_history_columns())
@@ -222,9 +229,9 @@ def _history_rows(cursor, ids: list[int], *, reason: str, actor) -> None:
         f"""
         INSERT INTO {history._meta.db_table}
             ({listed}, history_date, history_change_reason, history_type, history_user_id)
-        SELECT {listed}, now(), %s, '~', %s FROM jobs_job
+        SELECT {listed}, %s, %s, '~', %s FROM jobs_job
         WHERE id = ANY(%s) ORDER BY id""",
-        [reason, getattr(actor, "pk", None), ids],
+        [at, reason, getattr(actor, "pk", None), ids],
     )
 
 

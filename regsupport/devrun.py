@@ -7,7 +7,8 @@ python -m regsupport.devrun manage ARGS...       # manage.py ARGS against `make 
 
 `make shell` and `make manage ARGS=...` call the last one: the same database, Redis and
 fake DQT as a running `make run` (or, when none runs, the embedded servers started for the
-command and stopped after it). Ports: WEB_ADDRESS (127.0.0.1:8000) and FAKE_DQT_PORT (8001).
+command and stopped after it). Ports: WEB_ADDRESS (127.0.0.1:8000), FAKE_DQT_PORT (8001),
+FAKE_APPLY_PORT (8002).
 """
 
 from __future__ import annotations

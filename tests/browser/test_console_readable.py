@@ -80,3 +80,33 @@ def test_a_jobs_history_says_what_the_workers_did_apart_from_the_agent(page, log
     newest, workers = rows.nth(0).inner_text(), rows.nth(1).inner_text()
     assert "agent" in newest and "Given up" in newest and "Attempts" not in newest
     assert "system / shell" in workers and "Attempts: 1 → 4" in workers.replace("\xa0", " ")
+
+
+def test_retrying_the_filtered_jobs_confirms_them_as_a_list_then_shows_their_states(
+    page, login, live_server
+):
+    from tests.factories import JobFactory
+
+    StaffUserFactory(username="agent", role=SUPPORT_AGENT)
+    fours = JobFactory.create_batch(3, dead=True)
+    other = JobFactory(dead=True, error_status=500)
+
+    login("agent")
+    page.goto(f"{live_server.url}/admin/jobs/deadjob/?error_status=404")
+    page.check("#action-toggle")
+    page.select_option("select[name=action]", "retry_selected")
+    page.click("div.actions button[type=submit]")
+    shot(page, "retry-confirmation")
+    listed = page.locator("ul.confirmation-objects > li").all_inner_texts()
+    assert sorted(listed) == sorted(str(job) for job in fours)
+    page.fill("textarea[name=reason]", "DQT is back")
+    page.click("input[type=submit].default")
+
+    shot(page, "retry-results")
+    assert "3 jobs will be retried imminently" in page.inner_text(".messagelist")
+    ids = page.locator("#result_list tbody th.field-id").all_inner_texts()
+    assert sorted(int(i) for i in ids) == sorted(job.pk for job in fours)
+    assert str(other.pk) not in ids
+    states = page.locator("#result_list tbody td.field-state").all_inner_texts()
+    assert states == ["Enqueued"] * 3
+    assert page.inner_text("#changelist-filter").count("These jobs") == 1

@@ -146,3 +146,31 @@ def test_the_csv_has_a_diagnosis_days_waiting_and_links_from_the_site_address(
     assert response["Content-Disposition"] == (
         f'attachment; filename="dead-jobs_all-types_{timezone.localdate().isoformat()}.csv"'
     )
+
+
+def test_recent_actions_on_the_home_page_include_a_retry_and_a_bulk_discard(agent_client):
+    retried = JobFactory(dead=True)
+    discarded = JobFactory.create_batch(2, dead=True)
+    agent_client.post(
+        reverse("admin:jobs_job_retry", args=[retried.pk]),
+        {"confirm": "yes", "reason": "DQT fixed it"},
+    )
+    agent_client.post(
+        LIST,
+        {
+            "action": "discard_selected",
+            ACTION_CHECKBOX_NAME: [str(j.pk) for j in discarded],
+            "confirm": "yes",
+            "reason": "Duplicates",
+        },
+    )
+    html = agent_client.get(reverse("admin:index")).content.decode()
+    recent = html[html.index('id="recent-actions-module"') :]
+    for job in [retried, *discarded]:
+        assert f"Test Ordered #{job.pk}" in recent
+
+    from django.contrib.admin.models import LogEntry
+
+    assert LogEntry.objects.get(object_id=str(retried.pk)).change_message == (
+        "Retry this job: DQT fixed it"
+    )
