@@ -168,8 +168,10 @@ def test_the_award_on_register_page_shows_both_dates_and_both_providers(dqt_on, 
 
     page = developer_client.get(f"/admin/dqt/jobs/{job.pk}/award-on-register/").content.decode()
 
-    outcome = latest_outcome_date().isoformat()
-    assert f"QTS date — DQT: 2026-09-30 · Register&#x27;s outcome date: {outcome}" in page
+    from regsupport.dates import uk_date
+
+    outcome = uk_date(latest_outcome_date())
+    assert f"QTS date — DQT: 30 September 2026 · Register&#x27;s outcome date: {outcome}" in page
     assert (
         f"Provider — DQT&#x27;s training: UKPRN {trainee.provider.ukprn} (Pass) · Register: "
         in page
