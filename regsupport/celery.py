@@ -10,3 +10,5 @@ app = Celery("regsupport")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 quiet_idle_housekeeping()
+# Every worker writes a heartbeat for /readyz and the silence alert (monitoring/heartbeat.py).
+app.steps["worker"].add("monitoring.heartbeat:WorkerHeartbeat")

@@ -106,9 +106,21 @@ def apply_on(fake_apply, monkeypatch):
     app_settings.reload()
 
 
+def forget_alerts_sent() -> None:
+    """Alerts are rate-limited through keys in Redis, which outlive a test (and a test run):
+    a test expecting an alert starts with none sent."""
+    from monitoring.store import key, redis_client
+
+    client = redis_client()
+    stale = list(client.scan_iter(match=key("alerts", "*"), count=1000))
+    if stale:
+        client.delete(*stale)
+
+
 @pytest.fixture
 def slack(monkeypatch):
     """A local stand-in for Slack's incoming webhook that records what it is sent."""
+    forget_alerts_sent()
     received: list[dict] = []
 
     class Handler(BaseHTTPRequestHandler):

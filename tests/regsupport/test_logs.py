@@ -26,17 +26,22 @@ def test_an_idle_sweep_logs_nothing_in_beat_or_the_worker(caplog):
         "Task %(name)s[%(id)s] received", {"name": "jobs.sweep", "id": "abc"}
     )
     _trace("jobs.sweep", "{'released': 0, 'lost': 0}")
+    logging.getLogger("celery.beat").info(
+        "Scheduler: Sending due task %s (%s)", "monitoring-check-alerts", "monitoring.check_alerts"
+    )
+    _trace("monitoring.check_alerts", "[]")
     assert caplog.records == []
 
 
 def test_a_sweep_that_did_something_and_every_job_still_log(caplog):
     caplog.set_level(logging.INFO)
     _trace("jobs.sweep", "{'released': 2, 'lost': 0}")
+    _trace("monitoring.check_alerts", "['dead jobs: 12 (threshold 10)']")
     _trace("jobs.run_job", "'succeeded'")
     logging.getLogger("celery.beat").info(
         "Scheduler: Sending due task %s (%s)", "jobs-purge-succeeded", "jobs.purge_succeeded"
     )
-    assert len(caplog.records) == 3
+    assert len(caplog.records) == 4
 
 
 @pytest.mark.parametrize("level", [logging.WARNING, logging.ERROR])
