@@ -51,6 +51,15 @@ def _dead(job: Job, *task_names: str, lock: bool = True) -> tuple[Job, int]:
     return job, job.trainee_id
 
 
+def _locked(trainee: Trainee) -> Trainee:
+    """The trainee's row, locked for the fix's transaction and read afresh."""
+    return (
+        Trainee.objects.select_for_update(of=("self",))
+        .select_related("provider")
+        .get(pk=trainee.pk)
+    )
+
+
 def _end_of_day(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(23, 59)))
 
@@ -156,11 +165,7 @@ def dqt_award_on_register_only(*, job: Job, reason: str, actor: Any) -> Trainee:
     DQT holds no award."""
     reason = clean_reason(reason)
     job, trainee = _award_job(job)
-    trainee = (
-        Trainee.objects.select_for_update(of=("self",))
-        .select_related("provider")
-        .get(pk=trainee.pk)
-    )
+    trainee = _locked(trainee)
     awarded_on = _dqt_award(trainee, _live_record(trainee, doing="nothing was awarded"))
     trainee.award(jobs.award_moment(awarded_on))
     trainee.save_with_reason(reason, actor=actor)
@@ -303,11 +308,7 @@ def dqt_send_update(*, trainee: Trainee, reason: str, actor: Any) -> Job:
     """Queue DQT Update Trainee for the trainee now (e.g. once a route change's cleared
     dates are re-entered), with the reason and actor on the job's history."""
     reason = clean_reason(reason)
-    trainee = (
-        Trainee.objects.select_for_update(of=("self",))
-        .select_related("provider")
-        .get(pk=trainee.pk)
-    )
+    trainee = _locked(trainee)
     check_send_update(trainee=trainee)
     job = jobs.update_trainee.enqueue(trainee=trainee, trainee_id=trainee.pk)
     with audit_context(job, reason=reason, actor=actor):
@@ -368,7 +369,7 @@ def dqt_check_for_trn(*, trainee: Trainee, reason: str, actor: Any) -> str | Non
     from .selectors import console_client
 
     reason = clean_reason(reason)
-    trainee = Trainee.objects.select_for_update(of=("self",)).get(pk=trainee.pk)
+    trainee = _locked(trainee)
     check_pending_trn(trainee=trainee)
     trn_request = _trn_request(trainee)
     try:
@@ -425,11 +426,7 @@ def dqt_resubmit_for_trn(*, trainee: Trainee, reason: str, actor: Any) -> Job:
     one. Here the request goes through the ledger like any other DQT call: the trainee's
     unfinished TRN jobs are discarded first, so the new one waits behind none of them."""
     reason = clean_reason(reason)
-    trainee = (
-        Trainee.objects.select_for_update(of=("self",))
-        .select_related("provider")
-        .get(pk=trainee.pk)
-    )
+    trainee = _locked(trainee)
     check_pending_trn(trainee=trainee)
     for job in _trn_jobs(trainee):
         job_discard(job=job, actor=actor, reason=f"Superseded by a re-submission for TRN: {reason}")

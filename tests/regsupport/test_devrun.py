@@ -22,7 +22,9 @@ def _devrun(*args, **env):
     return subprocess.run(
         [sys.executable, "-m", "regsupport.devrun", *args],
         cwd=ROOT,
-        env={**os.environ, **env},
+        # The other fakes' ports too, from this project's test range: the defaults may
+        # belong to a `make run` on this machine.
+        env={**os.environ, "FAKE_APPLY_PORT": "9273", "FAKE_SINK_PORT": "9274", **env},
         capture_output=True,
         text=True,
         timeout=120,
