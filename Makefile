@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt bench chaos clean services-stop
+.PHONY: run test lint fmt bench chaos clean services-stop shell manage
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,14 @@ $(STAMP): pyproject.toml constraints.txt
 
 run: $(STAMP)
 	$(PY) -m regsupport.devrun run
+
+# A Django shell, or any manage.py command, on the database, Redis and fake DQT that
+# `make run` uses (docs/development.md): make shell; make manage ARGS="dead_jobs --status 404"
+shell: $(STAMP)
+	$(PY) -m regsupport.devrun manage shell
+
+manage: $(STAMP)
+	$(PY) -m regsupport.devrun manage $(ARGS)
 
 test: $(STAMP)
 	@scripts/ensure-chromium || true
