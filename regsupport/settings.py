@@ -191,6 +191,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
+# UK dates in words everywhere ("4 August 1981"; times with their zone): regsupport/dates.py.
+FORMAT_MODULE_PATH = ["regsupport.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.lookups import IContains
 from django.utils import timezone
 
+from regsupport.dates import uk_datetime
 from regsupport.ids import parse_id
 
 from .models import BASE58_ALPHABET, FULL_NAME, SLUG_LENGTH, Trainee
@@ -34,7 +35,7 @@ class StateBeforeWithdrawal:
                 f"{self.label} (the history holds no earlier state, so the playbook's default "
                 "is used)"
             )
-        when = f"{timezone.localtime(self.set_at):%-d %b %Y %H:%M}" if self.set_at else "?"
+        when = uk_datetime(self.set_at) if self.set_at else "?"
         return f"{self.label} (set on {when} by {self.set_by})"
 
 
@@ -135,3 +136,12 @@ def _name_condition(term: str) -> Q:
         else:
             condition &= Q(first_names__istartswith=word) | Q(last_name__istartswith=word)
     return condition
+
+
+def trainees_matching(term: str, *, limit: int = 50) -> list[int]:
+    """Ids of the trainees an agent means by ``term``, as the trainee search takes it
+    (``trainees_search``), lowest first. The dead-jobs list and the queues page use it."""
+    found = trainees_search(trainees=Trainee.objects.all(), term=term)
+    if not found.looked_up_by:
+        return []
+    return list(found.trainees.order_by("pk").values_list("pk", flat=True)[:limit])
