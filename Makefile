@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt bench clean services-stop
+.PHONY: run test lint fmt bench bench-analytics clean services-stop
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ fmt: $(STAMP)
 # The jobs benchmark (docs/benchmarks.md): its own database regsupport_bench, about 5 minutes (plus ~1 minute the first time, to make the data).
 bench: $(STAMP)
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
+
+# Console request latency with the analytics stream off, on, and on with the sink down
+# (docs/benchmarks.md); the same database as `make bench`, about a minute.
+bench-analytics: $(STAMP)
+	$(PY) -m benchmarks.run --analytics $(BENCH_ARGS)
 
 services-stop: $(STAMP)
 	$(PY) -m regsupport.devservices stop
