@@ -20,6 +20,7 @@ from django.utils import timezone
 from jobs.models import Job
 from jobs.services import job_discard, job_retry
 from regsupport.audit import audit_context, clean_reason
+from regsupport.dates import uk_date
 from regsupport.fixes import FixPlan
 from trainees.models import Trainee
 
@@ -127,7 +128,7 @@ def dqt_award_on_register_only_plan(*, job: Job) -> FixPlan:
     awarded_on = _dqt_award(trainee, record)
     row = training_record(trainee, record)
     kind = trainee.award_type
-    outcome = trainee.outcome_date.isoformat() if trainee.outcome_date else "none"
+    outcome = uk_date(trainee.outcome_date) if trainee.outcome_date else "none"
     dqt_provider = (
         f"UKPRN {(row.get('provider') or {}).get('ukprn')} ({row.get('result')})"
         if row
@@ -135,11 +136,11 @@ def dqt_award_on_register_only_plan(*, job: Job) -> FixPlan:
     )
     plan = FixPlan(
         changes=[
-            f"{kind} date — DQT: {awarded_on.isoformat()} · Register's outcome date: {outcome}",
+            f"{kind} date — DQT: {uk_date(awarded_on)} · Register's outcome date: {outcome}",
             f"Provider — DQT's training: {dqt_provider} · Register: {trainee.provider.name} "
             f"(UKPRN {trainee.provider.ukprn})",
             f"{trainee.full_name} is awarded on Register with DQT's {kind} date, "
-            f"{awarded_on:%-d %b %Y}.",
+            f"{uk_date(awarded_on)}.",
             "Nothing is sent to DQT, which already holds the award.",
             "The failed award job is discarded with your reason.",
         ]
@@ -211,9 +212,9 @@ def dqt_poll_again(*, job: Job, until: date, reason: str, actor: Any) -> Job:
     job, trainee_id = _dead(job, jobs.RETRIEVE_TRN, jobs.UPDATE_TRAINEE)
     deadline = _end_of_day(until).isoformat()
     if job.task_name == jobs.RETRIEVE_TRN:
-        job.arguments = {**job.arguments, "timeout_after": deadline}
-        job.save_without_historical_record(update_fields=["arguments"])
-        return job_retry(job=job, actor=actor, reason=reason)
+        # On the retry's own history row, so the new deadline is kept with the reason.
+        arguments = {**job.arguments, "timeout_after": deadline}
+        return job_retry(job=job, actor=actor, reason=reason, arguments=arguments)
     trn_request = TrnRequest.objects.filter(trainee_id=trainee_id).first()
     if trn_request is None:
         raise DqtFixError(

@@ -127,9 +127,12 @@ class Chaos:
     def stop_servers(self) -> None:
         for name in list(self.workers):
             self.stop_worker(name)
-        for stop in (self.fake.stop, self.redis.remove, self.postgres.remove):
+        # Whatever started, even if the start-up failed half-way.
+        for server, stop in (("fake", "stop"), ("redis", "remove"), ("postgres", "remove")):
+            if not hasattr(self, server):
+                continue
             try:
-                stop()
+                getattr(getattr(self, server), stop)()
             except Exception as error:  # noqa: BLE001 - clean up the rest regardless
                 log(f"clean-up failed: {error}")
 
@@ -242,8 +245,8 @@ class Chaos:
 
     def run(self) -> Report:
         report = Report(plan=asdict(self.plan))
-        self.start_servers()
         try:
+            self.start_servers()
             trainees = self.make_trainees()
             log(f"{len(trainees)} trainees made")
             # Both workers are up before the first message, so both take work.
