@@ -19,8 +19,10 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.utils import timezone
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
 
+from .dates import readable
 from .errors import ReasonRequired
 
 
@@ -105,9 +107,10 @@ def field_label(model: type[models.Model], name: str) -> str:
     return label[:1].upper() + label[1:]
 
 
-def field_display(model: type[models.Model], name: str, value: Any) -> Any:
+def field_display(model: type[models.Model], name: str, value: Any, *, link: bool = False) -> Any:
     """A field's value as the console shows it: a choice's label, a date in words, "—" for
-    nothing. Confirmation pages and the timeline both use it, so they read the same."""
+    nothing, a related record by name (``link``: linked to its page, for HTML). Confirmation
+    pages and the history both use it, so they read the same."""
     if value in (None, ""):
         return "—"
     field = _field(model, name)
@@ -117,11 +120,78 @@ def field_display(model: type[models.Model], name: str, value: Any) -> Any:
         return dict(field.flatchoices).get(value, value)
     if field.many_to_many and isinstance(value, Iterable) and not isinstance(value, str):
         return ", ".join(str(v) for v in value) or "—"
-    if isinstance(value, datetime):
-        return f"{timezone.localtime(value):%-d %b %Y %H:%M}"
-    if isinstance(value, date):
-        return f"{value:%-d %b %Y}"
+    if isinstance(value, date | datetime):
+        return readable(value)
+    if field.is_relation and field.many_to_one:
+        return _related(field.related_model, value, link=link)
     return value
+
+
+def _related(model: type[models.Model], pk: Any, *, link: bool) -> Any:
+    obj = model._default_manager.filter(pk=pk).first()
+    if obj is None:
+        return f"{model._meta.verbose_name} {pk} (deleted)"
+    if not link:
+        return str(obj)
+    try:
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[pk])
+    except NoReverseMatch:
+        return str(obj)
+    return format_html('<a href="{}">{}</a>', url, obj)
+
+
+def _dict_changes(model, name: str, old: Any, new: Any) -> list[FieldChange]:
+    """A JSON object's change as one line per key that changed ("Arguments: timeout after")."""
+    label = field_label(model, name)
+    old, new = old or {}, new or {}
+    return [
+        FieldChange(
+            name,
+            f"{label}: {key.replace('_', ' ')}",
+            readable_or_dash(old.get(key)),
+            readable_or_dash(new.get(key)),
+        )
+        for key in sorted(set(old) | set(new))
+        if old.get(key) != new.get(key)
+    ]
+
+
+def readable_or_dash(value: Any) -> Any:
+    return "—" if value in (None, "") else readable(value)
+
+
+def record_changes(record: Any, previous: Any) -> list[FieldChange]:
+    """What ``record`` (a history row) changed since ``previous``, field by field, as the
+    console shows it: labels, choices by name, dates in words. A change that reads the same
+    either side (nothing → empty) is no change to a person, and is left out."""
+    changes: list[FieldChange] = []
+    if previous is None or record.history_type != "~":
+        return changes
+    model = record.instance_type
+    delta = record.diff_against(previous, foreign_keys_are_objs=False)
+    for change in delta.changes:
+        old, new = change.old, change.new
+        if isinstance(old, dict) or isinstance(new, dict):
+            changes.extend(_dict_changes(model, change.field, old, new))
+            continue
+        if isinstance(old, list) or isinstance(new, list):
+            old = _m2m_names(record, change.field, old)
+            new = _m2m_names(record, change.field, new)
+        shown = FieldChange(
+            change.field,
+            field_label(model, change.field),
+            field_display(model, change.field, old, link=True),
+            field_display(model, change.field, new, link=True),
+        )
+        if shown.old != shown.new:
+            changes.append(shown)
+    return changes
+
+
+def actor_name(user: Any) -> str:
+    """Who made a history row: a person's username, or the system (a worker, the
+    scheduler, a shell or command run without an actor)."""
+    return user.get_username() if user else "system / shell"
 
 
 def timeline(instance: AuditedModel, *, limit: int | None = None) -> list[TimelineEntry]:
@@ -132,28 +202,11 @@ def timeline(instance: AuditedModel, *, limit: int | None = None) -> list[Timeli
     entries = []
     for index, record in enumerate(records):
         previous = records[index + 1] if index + 1 < len(records) else None
-        changes: list[FieldChange] = []
-        if previous is not None and record.history_type == "~":
-            delta = record.diff_against(previous, foreign_keys_are_objs=False)
-            for change in delta.changes:
-                old, new = change.old, change.new
-                if isinstance(old, list) or isinstance(new, list):
-                    old = _m2m_names(record, change.field, old)
-                    new = _m2m_names(record, change.field, new)
-                model = record.instance_type
-                changes.append(
-                    FieldChange(
-                        change.field,
-                        field_label(model, change.field),
-                        field_display(model, change.field, old),
-                        field_display(model, change.field, new),
-                    )
-                )
-        user = record.history_user
+        changes = record_changes(record, previous)
         entries.append(
             TimelineEntry(
                 when=record.history_date,
-                who=(user.get_username() if user else "system / shell"),
+                who=actor_name(record.history_user),
                 reason=record.history_change_reason or "",
                 kind=HISTORY_KINDS.get(record.history_type, record.history_type),
                 changes=changes,
