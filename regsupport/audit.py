@@ -17,11 +17,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from concurrency.exceptions import RecordModifiedError
+from concurrency.fields import AutoIncVersionField
 from django.core.exceptions import FieldDoesNotExist
-from django.db import models
+from django.db import connection, models, transaction
 from django.utils import timezone
 
-from .errors import ReasonRequired
+from .errors import ReasonRequired, StaleVersion
+
+#: The column every versioned model has; history rows copy it, so they say which version
+#: each change made.
+VERSION_FIELD = "version"
 
 
 def clean_reason(reason: str | None) -> str:
@@ -66,6 +72,86 @@ class AuditedModel(models.Model):
     def delete_with_reason(self, reason: str, *, actor: Any = None) -> Any:
         with audit_context(self, reason=clean_reason(reason), actor=actor):
             return self.delete()
+
+
+class VersionField(AutoIncVersionField):
+    """django-concurrency's counter, kept off model forms: the admin form carries the version
+    it was shown at in a field of its own (``admin_tools.ReasonForm``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.editable = False
+
+
+class VersionedModel(AuditedModel):
+    """An audited model with optimistic locking (django-concurrency): every save of an
+    existing row bumps ``version`` and updates only the row still at the version it was
+    read at. Saving a stale copy raises :class:`StaleVersion` naming who changed what
+    since, instead of silently overwriting their change (docs/decisions/0010)."""
+
+    version = VersionField(help_text="Bumped by every save; a stale copy cannot be saved")
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        read_at = self.version
+        try:
+            # In a savepoint: the refused update must not break the caller's transaction,
+            # which still has to read the history for the message.
+            with transaction.atomic():
+                super().save(*args, **kwargs)
+        except RecordModifiedError:
+            raise StaleVersion(stale_message(self, read_at)) from None
+
+
+def is_versioned(instance_or_model: Any) -> bool:
+    return hasattr(instance_or_model, "_concurrencymeta")
+
+
+def current_version(instance: VersionedModel, *, lock: bool = False) -> int | None:
+    """The row's version in the database (None: the row is gone), locked for the rest of
+    the transaction when ``lock`` is set and a transaction is open."""
+    rows = type(instance)._base_manager.filter(pk=instance.pk)
+    if lock and connection.in_atomic_block:
+        rows = rows.select_for_update(of=("self",))
+    return rows.values_list(VERSION_FIELD, flat=True).first()
+
+
+def check_version(
+    instance: VersionedModel, expected_version: int | None, *, lock: bool = True
+) -> None:
+    """Lock the row (with ``lock``) and refuse with :class:`StaleVersion` when it is no
+    longer at ``expected_version`` (the version a form or a confirmation page was shown);
+    None only locks."""
+    if instance.pk is None:
+        return
+    current = current_version(instance, lock=lock)
+    if expected_version is not None and current != expected_version:
+        raise StaleVersion(stale_message(instance, expected_version))
+
+
+def stale_message(instance: VersionedModel, read_version: int) -> str:
+    """Who changed what since ``read_version``, from the history rows, for the agent whose
+    copy is stale."""
+    entries = timeline(instance, since_version=read_version)
+    if not entries:
+        return (
+            f"{instance} was changed or deleted by someone else after you opened it. Nothing "
+            "was saved: reload the page, then make your change again."
+        )
+    changes = []
+    for entry in reversed(entries):
+        what = "; ".join(f"{c.label}: {c.old} → {c.new}" for c in entry.changes)
+        reason = f", reason: {entry.reason}" if entry.reason else ""
+        changes.append(
+            f"{entry.who} at {timezone.localtime(entry.when):%-d %b %Y %H:%M} "
+            f"({what or entry.kind.lower()}{reason})"
+        )
+    return (
+        f"{instance} was changed by someone else after you opened it: {'; '.join(changes)}. "
+        "Nothing was saved: reload the page to see their change, then make yours again."
+    )
 
 
 @dataclass(frozen=True)
@@ -124,17 +210,30 @@ def field_display(model: type[models.Model], name: str, value: Any) -> Any:
     return value
 
 
-def timeline(instance: AuditedModel, *, limit: int | None = None) -> list[TimelineEntry]:
-    """Newest first: each history row with who, when, why and field-by-field old → new."""
-    records = list(
-        instance.history.select_related("history_user").order_by("-history_date", "-history_id")
-    )
+def timeline(
+    instance: AuditedModel, *, limit: int | None = None, since_version: int | None = None
+) -> list[TimelineEntry]:
+    """Newest first: each history row with who, when, why and field-by-field old → new;
+    with ``since_version``, only the changes made after that version."""
+    history = instance.history.select_related("history_user")
+    if since_version is not None:
+        history = history.filter(**{f"{VERSION_FIELD}__gte": since_version})
+    records = list(history.order_by("-history_date", "-history_id"))
+    if since_version is not None:
+        later = [r for r in records if getattr(r, VERSION_FIELD) > since_version]
+        if not later:
+            return []
+        # The last row at the version read is what the later changes are diffed against.
+        at_read = [r for r in records if getattr(r, VERSION_FIELD) == since_version][:1]
+        records, limit = later + at_read, len(later)
     entries = []
     for index, record in enumerate(records):
         previous = records[index + 1] if index + 1 < len(records) else None
         changes: list[FieldChange] = []
         if previous is not None and record.history_type == "~":
-            delta = record.diff_against(previous, foreign_keys_are_objs=False)
+            delta = record.diff_against(
+                previous, foreign_keys_are_objs=False, excluded_fields=_unshown(record)
+            )
             for change in delta.changes:
                 old, new = change.old, change.new
                 if isinstance(old, list) or isinstance(new, list):
@@ -162,6 +261,11 @@ def timeline(instance: AuditedModel, *, limit: int | None = None) -> list[Timeli
         if limit and len(entries) >= limit:
             break
     return entries
+
+
+def _unshown(record: Any) -> list[str]:
+    # The version changes with every save: showing it would add a line to every change.
+    return [VERSION_FIELD] if is_versioned(record.instance_type) else []
 
 
 def _m2m_names(record: Any, field_name: str, rows: Any) -> str:

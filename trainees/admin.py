@@ -13,6 +13,7 @@ from django.urls import path, reverse
 
 from regsupport.admin_tools import (
     REASON_FIELD,
+    VERSION_FORM_FIELD,
     AuditedAdmin,
     Confirmation,
     ConfirmForm,
@@ -161,7 +162,12 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
         # An edit goes through the service, which records the reason and tells DQT about
         # the fields it holds.
         reason = form.cleaned_data[REASON_FIELD]
-        services.trainee_update(trainee=obj, reason=reason, actor=request.user)
+        services.trainee_update(
+            trainee=obj,
+            reason=reason,
+            actor=request.user,
+            expected_version=form.cleaned_data[VERSION_FORM_FIELD],
+        )
         request._change_reason = reason
 
     def changelist_view(self, request, extra_context=None):

@@ -13,7 +13,7 @@ from simple_history.models import HistoricalRecords
 
 from dqt.countries import validate_iqts_country
 from providers.models import KeptQuerySet, LeadPartner, Provider
-from regsupport.audit import AuditedModel
+from regsupport.audit import AuditedModel, VersionedModel
 
 from .errors import TraineeError, TraineeStateError
 
@@ -101,7 +101,7 @@ class ApplyApplication(AuditedModel):
         return f"Apply application {self.apply_id}"
 
 
-class Trainee(AuditedModel):
+class Trainee(VersionedModel):
     class State(models.IntegerChoices):
         DRAFT = 0, "Draft"
         SUBMITTED_FOR_TRN = 1, "Submitted for TRN"

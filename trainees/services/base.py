@@ -10,7 +10,15 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from regsupport.audit import FieldChange, audit_context, clean_reason, field_display, field_label
+from regsupport.audit import (
+    VERSION_FIELD,
+    FieldChange,
+    audit_context,
+    check_version,
+    clean_reason,
+    field_display,
+    field_label,
+)
 
 from ..errors import TraineeError
 from ..models import Trainee
@@ -21,7 +29,7 @@ def snapshot(trainee: Trainee) -> dict[str, Any]:
     return {
         f.name: copy.deepcopy(getattr(trainee, f.attname))
         for f in Trainee._meta.concrete_fields
-        if f.name != "updated_at"
+        if f.name not in ("updated_at", VERSION_FIELD)
     }
 
 
@@ -64,9 +72,11 @@ def preview_changes(trainee: Trainee, change: Callable[[Trainee], Any]) -> list[
     return [*field_changes(snapshot(trainee), snapshot(preview))]
 
 
-def lock(trainee: Trainee) -> Trainee:
-    """Lock the row and reload it, so two agents clicking at once cannot both apply a fix."""
-    Trainee.objects.select_for_update().filter(pk=trainee.pk).values_list("pk").first()
+def lock(trainee: Trainee, *, expected_version: int | None = None) -> Trainee:
+    """Lock the row and reload it, so two agents clicking at once cannot both apply a fix.
+    With ``expected_version`` (the version the agent's page showed), refuse when someone
+    changed the trainee since (:class:`~regsupport.errors.StaleVersion`)."""
+    check_version(trainee, expected_version)
     trainee.refresh_from_db()
     return trainee
 
@@ -115,14 +125,15 @@ def change_trainee(
     send_to_dqt: bool,
     check: Callable[[Trainee], None],
     change: Callable[[Trainee], set[str] | None],
+    expected_version: int | None = None,
 ) -> Trainee:
-    """The shape of every change to one trainee: lock the row, ``check`` the rules on the
-    fresh row, ``change`` it (returning any fields it changed outside the row, e.g.
-    many-to-many), then save it with the reason and tell the listeners, in one
-    transaction."""
+    """The shape of every change to one trainee: lock the row (refusing it when it is no
+    longer at ``expected_version``, if given), ``check`` the rules on the fresh row,
+    ``change`` it (returning any fields it changed outside the row, e.g. many-to-many),
+    then save it with the reason and tell the listeners, in one transaction."""
     reason = clean_reason(reason)
     with transaction.atomic():
-        trainee = lock(trainee)
+        trainee = lock(trainee, expected_version=expected_version)
         check(trainee)
         before = snapshot(trainee)
         extra_changed = change(trainee)
