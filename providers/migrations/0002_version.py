@@ -5,60 +5,99 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('providers', '0001_initial'),
+        ("providers", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalleadpartner',
-            name='version',
-            field=regsupport.audit.VersionField(default=0, editable=False, help_text='Bumped by every save; a stale copy cannot be saved'),
+            model_name="historicalleadpartner",
+            name="version",
+            field=regsupport.audit.VersionField(
+                default=0,
+                editable=False,
+                help_text="Bumped by every save; a stale copy cannot be saved",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalleadpartneruser',
-            name='version',
-            field=regsupport.audit.VersionField(default=0, editable=False, help_text='Bumped by every save; a stale copy cannot be saved'),
+            model_name="historicalleadpartneruser",
+            name="version",
+            field=regsupport.audit.VersionField(
+                default=0,
+                editable=False,
+                help_text="Bumped by every save; a stale copy cannot be saved",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalprovider',
-            name='version',
-            field=regsupport.audit.VersionField(default=0, editable=False, help_text='Bumped by every save; a stale copy cannot be saved'),
+            model_name="historicalprovider",
+            name="version",
+            field=regsupport.audit.VersionField(
+                default=0,
+                editable=False,
+                help_text="Bumped by every save; a stale copy cannot be saved",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalprovideruser',
-            name='version',
-            field=regsupport.audit.VersionField(default=0, editable=False, help_text='Bumped by every save; a stale copy cannot be saved'),
+            model_name="historicalprovideruser",
+            name="version",
+            field=regsupport.audit.VersionField(
+                default=0,
+                editable=False,
+                help_text="Bumped by every save; a stale copy cannot be saved",
+            ),
         ),
         migrations.AddField(
-            model_name='historicaluser',
-            name='version',
-            field=regsupport.audit.VersionField(default=0, editable=False, help_text='Bumped by every save; a stale copy cannot be saved'),
+            model_name="historicaluser",
+            name="version",
+            field=regsupport.audit.VersionField(
+                default=0,
+                editable=False,
+                help_text="Bumped by every save; a stale copy cannot be saved",
+            ),
         ),
         migrations.AddField(
-            model_name='leadpartner',
-            name='version',
-            field=regsupport.audit.VersionField(default=0, editable=False, help_text='Bumped by every save; a stale copy cannot be saved'),
+            model_name="leadpartner",
+            name="version",
+            field=regsupport.audit.VersionField(
+                default=0,
+                editable=False,
+                help_text="Bumped by every save; a stale copy cannot be saved",
+            ),
         ),
         migrations.AddField(
-            model_name='leadpartneruser',
-            name='version',
-            field=regsupport.audit.VersionField(default=0, editable=False, help_text='Bumped by every save; a stale copy cannot be saved'),
+            model_name="leadpartneruser",
+            name="version",
+            field=regsupport.audit.VersionField(
+                default=0,
+                editable=False,
+                help_text="Bumped by every save; a stale copy cannot be saved",
+            ),
         ),
         migrations.AddField(
-            model_name='provider',
-            name='version',
-            field=regsupport.audit.VersionField(default=0, editable=False, help_text='Bumped by every save; a stale copy cannot be saved'),
+            model_name="provider",
+            name="version",
+            field=regsupport.audit.VersionField(
+                default=0,
+                editable=False,
+                help_text="Bumped by every save; a stale copy cannot be saved",
+            ),
         ),
         migrations.AddField(
-            model_name='provideruser',
-            name='version',
-            field=regsupport.audit.VersionField(default=0, editable=False, help_text='Bumped by every save; a stale copy cannot be saved'),
+            model_name="provideruser",
+            name="version",
+            field=regsupport.audit.VersionField(
+                default=0,
+                editable=False,
+                help_text="Bumped by every save; a stale copy cannot be saved",
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='version',
-            field=regsupport.audit.VersionField(default=0, editable=False, help_text='Bumped by every save; a stale copy cannot be saved'),
+            model_name="user",
+            name="version",
+            field=regsupport.audit.VersionField(
+                default=0,
+                editable=False,
+                help_text="Bumped by every save; a stale copy cannot be saved",
+            ),
         ),
     ]

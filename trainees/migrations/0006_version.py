@@ -5,20 +5,27 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('trainees', '0005_dqt_fields_and_outcome_date'),
+        ("trainees", "0005_dqt_fields_and_outcome_date"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicaltrainee',
-            name='version',
-            field=regsupport.audit.VersionField(default=0, editable=False, help_text='Bumped by every save; a stale copy cannot be saved'),
+            model_name="historicaltrainee",
+            name="version",
+            field=regsupport.audit.VersionField(
+                default=0,
+                editable=False,
+                help_text="Bumped by every save; a stale copy cannot be saved",
+            ),
         ),
         migrations.AddField(
-            model_name='trainee',
-            name='version',
-            field=regsupport.audit.VersionField(default=0, editable=False, help_text='Bumped by every save; a stale copy cannot be saved'),
+            model_name="trainee",
+            name="version",
+            field=regsupport.audit.VersionField(
+                default=0,
+                editable=False,
+                help_text="Bumped by every save; a stale copy cannot be saved",
+            ),
         ),
     ]
