@@ -37,7 +37,7 @@ class ConsoleAdminSite(admin.AdminSite):
                 "Settings and feature flags",
                 "admin:console-settings",
                 "regsupport.view_settings",
-                "Every effective setting and where it came from.",
+                "Every effective setting and where it came from; developers change flags.",
             )
         ]
         self.extra_urls: list = []
@@ -47,10 +47,15 @@ class ConsoleAdminSite(admin.AdminSite):
         self.extra_urls.extend(urls or [])
 
     def get_urls(self):
-        from .views import settings_view
+        from .views import setting_change_view, settings_view
 
         urls = [
             path("settings/", self.admin_view(settings_view), name="console-settings"),
+            path(
+                "settings/change/<str:key>/",
+                self.admin_view(setting_change_view),
+                name="console-setting-change",
+            ),
             # Before Django's own, which this replaces.
             path(
                 "r/<int:content_type_id>/<path:object_id>/",

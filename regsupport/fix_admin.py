@@ -240,7 +240,7 @@ class FixesAdminMixin:
             extra_context["object_buttons"] = [
                 *extra_context.get("object_buttons", []),
                 *(
-                    {"label": fix.label, "url": fix.url(obj)}
+                    {"label": fix.label, "url": fix.url(obj), "css_class": fix.button_class}
                     for fix in self.get_fixes()
                     if fix.button and fix.allowed(request.user) and _offered(fix, obj)
                 ),

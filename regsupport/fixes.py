@@ -69,6 +69,8 @@ class Fix:
     #: Offered as a button on the object's page (when ``check`` passes); False when
     #: something else offers it (a dead job's diagnosis) or it is a list action only.
     button: ClassVar[bool] = True
+    #: A CSS class for the button (``"danger"``: red, for a fix that removes something).
+    button_class: ClassVar[str] = ""
     #: Confirmation page title; ``{obj}`` is the object (``"Unwithdraw {obj.full_name}"``).
     title: ClassVar[str] = ""
     intro: ClassVar[str] = ""

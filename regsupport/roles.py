@@ -13,12 +13,14 @@ DEVELOPER = "Developer"
 VIEW_APPS = ("trainees", "providers", "dqt", "jobs")
 SUPPORT_EXTRA = [
     ("trainees", "change_trainee"),
+    # The settings page, read-only: changing a flag is a developer's (change_settings).
+    ("regsupport", "view_settings"),
     ("regsupport", "run_playbook_fixes"),
     ("jobs", "retry_job"),
     ("jobs", "discard_job"),
 ]
 DEVELOPER_EXTRA = [
-    ("regsupport", "view_settings"),
+    ("regsupport", "change_settings"),
     ("jobs", "inspect_queues"),
     # Login lockouts (django-axes): see them, and unlock by deleting the attempts.
     ("axes", "view_accessattempt"),

@@ -114,10 +114,13 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_email",
     "providers",
     "trainees",
     "dqt",
     "jobs",
+    "analytics",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +188,31 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 LOGIN_URL = "admin:login"
+
+# --- Email: one-time sign-in codes (regsupport/sign_in.py) -----------------------------------
+# Development prints emails on the console; production sends through SMTP (EMAIL_HOST...);
+# tests use Django's in-memory outbox. Any backend can be chosen with EMAIL_BACKEND.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _number("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _flag("EMAIL_USE_TLS", PRODUCTION)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "regsupport <no-reply@localhost>")
+# A code lasts OTP_EMAIL_TOKEN_VALIDITY seconds and works once; a new one can be asked for
+# after OTP_EMAIL_COOLDOWN_DURATION; each wrong code doubles the wait before the next try
+# (django-otp's throttling), and AXES_FAILURE_LIMIT wrong codes lock the username (axes).
+OTP_EMAIL_TOKEN_VALIDITY = _number("OTP_EMAIL_TOKEN_VALIDITY", 600)
+OTP_EMAIL_COOLDOWN_DURATION = _number("OTP_EMAIL_COOLDOWN_DURATION", 30)
+OTP_EMAIL_THROTTLE_FACTOR = _number("OTP_EMAIL_THROTTLE_FACTOR", 1)
+OTP_EMAIL_SUBJECT = "Your regsupport sign-in code"
+OTP_EMAIL_BODY_TEMPLATE_PATH = "regsupport/sign_in_code_email.txt"
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = REDIS_URL

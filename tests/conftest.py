@@ -12,6 +12,15 @@ from regsupport.roles import DEVELOPER, SUPPORT_AGENT  # noqa: E402
 from tests.factories import StaffUserFactory  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def fresh_settings():
+    """Each test reads the settings afresh: a console value an earlier test stored (and
+    rolled back) must not linger in this process's few-second cache."""
+    app_settings.reload()
+    yield
+    app_settings.reload()
+
+
 @pytest.fixture
 def superuser(db):
     return StaffUserFactory(username="root", is_superuser=True)

@@ -25,8 +25,9 @@ from regsupport.errors import Refusal
 from regsupport.fix_admin import FixesAdminMixin, require_playbook_permission
 from regsupport.fixes import can_run_playbook_fixes
 
-from . import services
+from . import selectors, services
 from .errors import TraineeError
+from .fixes import Restore
 from .models import ApplyApplication, Trainee, WithdrawalReason
 
 DUPLICATES_SALT = "trainees.remove_duplicates"
@@ -141,6 +142,7 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
     ]
 
     change_list_template = "admin/trainees/trainee/change_list.html"
+    change_form_template = "admin/trainees/trainee/change_form.html"
 
     @admin.display(description="Name", ordering="last_name")
     def full_name(self, obj):
@@ -154,6 +156,20 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
                 name="trainees_trainee_remove_duplicates",
             ),
         ] + super().get_urls()
+
+    def has_change_permission(self, request, obj=None):
+        # A deleted (discarded) record is read-only: every fix refuses it too, until Restore.
+        if obj is not None and obj.discarded_at is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.discarded_at is not None:
+            context["deletion"] = selectors.trainee_deletion(trainee=obj)
+            restore = Restore()
+            if restore.allowed(request.user):
+                context["restore_url"] = restore.url(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -114,6 +114,75 @@ class RevertAward(Fix):
         )
 
 
+class DeleteRecordForm(forms.Form):
+    delete_reason = forms.ChoiceField(
+        label="Why is the record being deleted?",
+        choices=[(r, r) for r in (*services.DELETE_REASONS, services.ANOTHER_REASON)],
+        widget=forms.RadioSelect,
+    )
+    ticket = forms.CharField(
+        label="Zendesk ticket URL (optional)",
+        required=False,
+        max_length=255,
+        help_text="For example, https://becomingateacher.zendesk.com/agent/tickets/12345",
+    )
+
+
+@register
+class DeleteRecord(Fix):
+    """Register's system-admin "Delete this trainee": a soft delete with its reasons."""
+
+    name = "delete_record"
+    model = Trainee
+    label = "Delete record"
+    button_class = "danger"
+    title = "Delete the record of {obj.full_name}"
+    intro = (
+        "For a duplicate, a record added in error, a trainee who already has QTS or did "
+        "not start. With “Another reason”, the reason box says what it is."
+    )
+    form = DeleteRecordForm
+
+    def check(self, obj: Trainee) -> None:
+        services.check_delete(trainee=obj)
+
+    def plan(self, obj: Trainee, **params: Any) -> FixPlan:
+        return services.trainee_delete_plan(trainee=obj)
+
+    def apply(self, obj: Trainee, *, reason: str, actor: Any, **params: Any) -> Trainee:
+        return services.trainee_delete(
+            trainee=obj,
+            delete_reason=params["delete_reason"],
+            ticket=params.get("ticket", ""),
+            reason=reason,
+            actor=actor,
+        )
+
+    def done(self, result: Trainee, **params: Any) -> str:
+        return f"Record deleted: {result.full_name}. Restore undoes it."
+
+
+@register
+class Restore(Fix):
+    name = "restore"
+    model = Trainee
+    label = "Restore"
+    title = "Restore the deleted record of {obj.full_name}"
+    intro = "For a record deleted in error."
+
+    def check(self, obj: Trainee) -> None:
+        services.check_restore(trainee=obj)
+
+    def plan(self, obj: Trainee, **params: Any) -> FixPlan:
+        return services.trainee_restore_plan(trainee=obj)
+
+    def apply(self, obj: Trainee, *, reason: str, actor: Any, **params: Any) -> Trainee:
+        return services.trainee_restore(trainee=obj, reason=reason, actor=actor)
+
+    def done(self, result: Trainee, **params: Any) -> str:
+        return f"Record restored: {result.full_name} is {result.get_state_display()} again."
+
+
 class PreviousTraineeForm(forms.Form):
     first_names = forms.CharField(max_length=255)
     last_name = forms.CharField(max_length=255)

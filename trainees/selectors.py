@@ -51,3 +51,27 @@ def trainee_state_before_withdrawal(*, trainee: Trainee) -> StateBeforeWithdrawa
             found = StateBeforeWithdrawal(state, when, username or "system / shell", True)
         previous_state = state
     return found or StateBeforeWithdrawal(Trainee.State.TRN_RECEIVED, None, "", False)
+
+
+@dataclass(frozen=True)
+class Deletion:
+    at: datetime
+    by: str
+    reason: str
+
+
+def trainee_deletion(*, trainee: Trainee) -> Deletion:
+    """When, by whom and why the (discarded) trainee was deleted: the first history row
+    that holds its ``discarded_at``."""
+    row = (
+        trainee.history.filter(discarded_at=trainee.discarded_at)
+        .order_by("history_date", "history_id")
+        .values_list("history_user__username", "history_change_reason")
+        .first()
+    )
+    username, reason = row or (None, None)
+    return Deletion(
+        at=trainee.discarded_at or timezone.now(),
+        by=username or "system / shell",
+        reason=reason or "no reason recorded",
+    )

@@ -65,3 +65,13 @@ def ordered(job, *, path: str, step: str, fail: bool = False):
 @job_type("tests.apply_noop", label="Test Apply No-op", queue="apply")
 def apply_noop(job, **_):
     return None
+
+
+@job_type("tests.record_setting", label="Test Record Setting", queue="default")
+def record_setting(job, *, path: str, key: str, **_):
+    """Append the time and the value of setting ``key`` as this worker sees it."""
+    import json
+
+    from regsupport.config import settings
+
+    _record(path, json.dumps({"at": time.time(), "value": settings.get(key)}))

@@ -29,6 +29,16 @@ from .change_training_route import (
     trainee_change_training_route,
     trainee_change_training_route_plan,
 )
+from .delete_record import (
+    ANOTHER_REASON,
+    DELETE_REASONS,
+    check_delete,
+    check_restore,
+    trainee_delete,
+    trainee_delete_plan,
+    trainee_restore,
+    trainee_restore_plan,
+)
 from .former_provider import former_provider_of, trainee_create_for_former_provider
 from .records import (
     trainee_defer,
@@ -47,6 +57,8 @@ from .revert_award import check_revert_award, trainee_revert_award, trainee_reve
 from .unwithdraw import check_unwithdraw, trainee_unwithdraw, trainee_unwithdraw_plan
 
 __all__ = [
+    "ANOTHER_REASON",
+    "DELETE_REASONS",
     "ROUTE_CLEARED_FIELDS",
     "ApplyReimport",
     "DuplicateRemoval",
@@ -55,6 +67,8 @@ __all__ = [
     "apply_applications_reimport",
     "apply_applications_reimport_plan",
     "check_change_training_route",
+    "check_delete",
+    "check_restore",
     "check_revert_award",
     "check_unwithdraw",
     "enqueue_apply_import_jobs",
@@ -65,8 +79,12 @@ __all__ = [
     "trainee_change_training_route_plan",
     "trainee_create_for_former_provider",
     "trainee_defer",
+    "trainee_delete",
+    "trainee_delete_plan",
     "trainee_recommend_for_award",
     "trainee_revert_award",
+    "trainee_restore",
+    "trainee_restore_plan",
     "trainee_revert_award_plan",
     "trainee_submit_for_trn",
     "trainee_unwithdraw",
