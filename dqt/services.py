@@ -22,6 +22,7 @@ from jobs.services import job_discard, job_retry
 from regsupport.audit import audit_context, clean_reason
 from regsupport.fixes import FixPlan
 from trainees.models import Trainee
+from trainees.services.base import refuse_dqt_rule_breaks
 
 from . import jobs, payloads
 from .comparison import (
@@ -36,15 +37,19 @@ from .lookups import retrieve_teacher, training_record
 from .models import TrnRequest
 
 
-def _dead(job: Job, *task_names: str, lock: bool = True) -> tuple[Job, int]:
-    """The job, locked (unless only a plan is asked for) and checked fit for a fix, and the
-    id of the trainee it names."""
+def _dead(job: Job, *task_names: str, fix: str, lock: bool = True) -> tuple[Job, int]:
+    """The job, locked (unless only a plan is asked for) and checked fit for ``fix`` (dead,
+    and diagnosed with a refusal that offers it), and the id of the trainee it names."""
+    # The diagnosis module imports the fixes, which import these services.
+    from .diagnosis import refuse_unless_offered
+
     rows = Job.objects.select_for_update() if lock else Job.objects
     job = rows.get(pk=job.pk)
     if job.state != Job.State.DEAD:
         raise DqtFixError(f"Job {job.pk} is {job.get_state_display().lower()}, not dead.")
     if task_names and job.task_name not in task_names:
         raise DqtFixError(f"This fix does not apply to a {job.type_label} job.")
+    refuse_unless_offered(job, fix)
     if job.trainee_id is None:
         raise DqtFixError(f"Job {job.pk} names no trainee.")
     return job, job.trainee_id
@@ -65,7 +70,7 @@ def dqt_fix_date_of_birth_and_retry(
 ) -> Job:
     """404/10001: align Register's date of birth with DQT's, then run the job again."""
     reason = clean_reason(reason)
-    job, trainee_id = _dead(job)
+    job, trainee_id = _dead(job, fix="fix_date_of_birth")
     trainee = Trainee.objects.select_for_update().get(pk=trainee_id)
     if trainee.date_of_birth == date_of_birth:
         raise DqtFixError(
@@ -73,13 +78,14 @@ def dqt_fix_date_of_birth_and_retry(
             "Ask DQT before retrying."
         )
     trainee.date_of_birth = date_of_birth
+    refuse_dqt_rule_breaks(trainee, fields={"date_of_birth"})
     # Not sent on its own: the date is DQT's, and the retried job carries it.
     trainee.save_with_reason(reason, actor=actor)
     return job_retry(job=job, actor=actor, reason=reason)
 
 
 def _award_job(job: Job, *, lock: bool = True) -> tuple[Job, Trainee]:
-    job, trainee_id = _dead(job, jobs.RECOMMEND_FOR_AWARD, lock=lock)
+    job, trainee_id = _dead(job, jobs.RECOMMEND_FOR_AWARD, fix="award_on_register", lock=lock)
     trainee = Trainee.objects.select_related("provider").get(pk=trainee_id)
     if trainee.state != Trainee.State.RECOMMENDED_FOR_AWARD:
         raise DqtFixError(
@@ -174,7 +180,7 @@ def dqt_discard_race_condition(
     """ "Teacher already has QTS/EYTS date" on an update: when DQT's record matches
     Register's, the update lost the race with the award and can go."""
     reason = clean_reason(reason)
-    job, trainee_id = _dead(job, jobs.UPDATE_TRAINEE)
+    job, trainee_id = _dead(job, jobs.UPDATE_TRAINEE, fix="discard_race")
     trainee = Trainee.objects.select_related("provider").get(pk=trainee_id)
     try:
         record = dqt_record if dqt_record is not None else retrieve_teacher(trainee)
@@ -203,7 +209,7 @@ def dqt_poll_again(*, job: Job, until: date, reason: str, actor: Any) -> Job:
     the TRN arrives."""
     reason = clean_reason(reason)
     _check_future(until)
-    job, trainee_id = _dead(job, jobs.RETRIEVE_TRN, jobs.UPDATE_TRAINEE)
+    job, trainee_id = _dead(job, jobs.RETRIEVE_TRN, jobs.UPDATE_TRAINEE, fix="poll_again")
     deadline = _end_of_day(until).isoformat()
     if job.task_name == jobs.RETRIEVE_TRN:
         job.arguments = {**job.arguments, "timeout_after": deadline}
@@ -230,7 +236,9 @@ def dqt_reregister_and_poll(*, job: Job, until: date, reason: str, actor: Any) -
     (the same request id), poll until ``until``, then send the update if one was waiting."""
     reason = clean_reason(reason)
     _check_future(until)
-    job, trainee_id = _dead(job, jobs.UPDATE_TRAINEE, jobs.REGISTER_FOR_TRN, jobs.RETRIEVE_TRN)
+    job, trainee_id = _dead(
+        job, jobs.UPDATE_TRAINEE, jobs.REGISTER_FOR_TRN, jobs.RETRIEVE_TRN, fix="reregister"
+    )
     trainee = Trainee.objects.get(pk=trainee_id)
     if trainee.trn:
         raise DqtFixError(

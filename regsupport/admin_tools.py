@@ -31,13 +31,28 @@ from django.http import (
 from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
-from .audit import audit_context, check_version, is_versioned, timeline
-from .errors import Refusal, StaleVersion
+from .audit import (
+    audit_context,
+    check_version,
+    clean_reason,
+    has_visible_characters,
+    is_versioned,
+    timeline,
+)
+from .errors import ReasonRequired, Refusal, StaleVersion
 from .ids import parse_id
 
 REASON_FIELD = "change_reason"
 VERSION_FORM_FIELD = "loaded_version"
 REASON_HELP = "Why is this change being made? Kept in the record's history with your name."
+
+
+def form_reason(value: str | None, message: str) -> str:
+    """A reason box's value through the one reason check (:func:`audit.clean_reason`)."""
+    try:
+        return clean_reason(value)
+    except ReasonRequired:
+        raise ValidationError(message) from None
 
 
 class ReasonForm(forms.ModelForm):
@@ -58,10 +73,7 @@ class ReasonForm(forms.ModelForm):
             self.fields[VERSION_FORM_FIELD].initial = self.instance.version
 
     def clean_change_reason(self) -> str:
-        value = (self.cleaned_data.get(REASON_FIELD) or "").strip()
-        if not value:
-            raise ValidationError("Give a reason for this change.")
-        return value
+        return form_reason(self.cleaned_data.get(REASON_FIELD), "Give a reason for this change.")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -154,7 +166,7 @@ class AuditedAdmin(SimpleHistoryAdmin):
         extra_context = dict(extra_context or {})
         if request.method == "POST" and request.POST.get("post"):
             reason = (request.POST.get(REASON_FIELD) or "").strip()
-            if not reason:
+            if not has_visible_characters(reason):
                 extra_context["reason_error"] = "Give a reason for deleting this record."
                 # Re-show the confirmation page: Django only deletes on a non-empty POST.
                 request.POST = QueryDict()
@@ -216,10 +228,7 @@ class ConfirmForm(forms.Form):
     )
 
     def clean_reason(self) -> str:
-        value = (self.cleaned_data.get("reason") or "").strip()
-        if not value:
-            raise ValidationError("Give a reason.")
-        return value
+        return form_reason(self.cleaned_data.get("reason"), "Give a reason.")
 
 
 @dataclass

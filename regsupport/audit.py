@@ -11,6 +11,7 @@ A plain ``save()`` is still recorded, with an empty reason.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,9 +31,30 @@ from .errors import ReasonRequired, StaleVersion
 VERSION_FIELD = "version"
 
 
+# Characters that are letters or symbols to Unicode but show nothing: Hangul fillers and
+# the blank Braille pattern, favourites for filling a required box with "nothing".
+_BLANK_LOOKALIKES = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# Control, format (zero-width space, joiners, BOM, direction marks), unassigned, private use,
+# separators: none of them shows a reader anything.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cn", "Co", "Cs", "Zs", "Zl", "Zp"})
+
+
+def has_visible_characters(text: str) -> bool:
+    """True when ``text`` shows a reader something: not only spaces, zero-width or other
+    invisible characters."""
+    return any(
+        not char.isspace()
+        and char not in _BLANK_LOOKALIKES
+        and unicodedata.category(char) not in _INVISIBLE_CATEGORIES
+        for char in text
+    )
+
+
 def clean_reason(reason: str | None) -> str:
+    """The reason as it is kept, refused when it shows nothing to a reader (empty, spaces,
+    or only zero-width characters). Every reason box and service uses this one check."""
     reason = (reason or "").strip()
-    if not reason:
+    if not has_visible_characters(reason):
         raise ReasonRequired("Give a reason for this change; it is kept in the record's history.")
     return reason
 
@@ -81,6 +103,8 @@ class VersionField(AutoIncVersionField):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.editable = False
+        # Rows inserted with SQL (data generators, bulk loads) start at version 0 too.
+        self.db_default = models.Value(0)
 
 
 class VersionedModel(AuditedModel):

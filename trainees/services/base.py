@@ -4,7 +4,7 @@ field-by-field plan, and the save that records the reason and tells listeners.""
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from django.db import transaction
@@ -21,7 +21,7 @@ from regsupport.audit import (
 )
 
 from ..errors import TraineeError
-from ..models import Trainee
+from ..models import Trainee, dqt_rule_errors
 from ..signals import trainee_changed
 
 
@@ -81,6 +81,16 @@ def lock(trainee: Trainee, *, expected_version: int | None = None) -> Trainee:
     return trainee
 
 
+def refuse_dqt_rule_breaks(trainee: Trainee, *, fields: Collection[str] | None) -> None:
+    """Refuse values DQT would refuse (:func:`trainees.models.dqt_rule_errors`) among
+    ``fields`` (None: all), before anything is saved."""
+    if errors := dqt_rule_errors(trainee, fields):
+        problems = "; ".join(
+            f"{field_label(Trainee, name)}: {message}" for name, message in errors.items()
+        )
+        raise TraineeError(f"{problems}. Nothing was changed.")
+
+
 def refuse_discarded(trainee: Trainee) -> None:
     if trainee.discarded_at is not None:
         raise TraineeError(
@@ -99,10 +109,12 @@ def save_and_announce(
     send_to_dqt: bool,
     extra_changed: set[str] | None = None,
 ) -> set[str]:
-    """Save with the reason and actor, then send ``trainee_changed`` with what changed."""
+    """Check what changed against DQT's rules, save with the reason and actor, then send
+    ``trainee_changed`` with what changed."""
     after = snapshot(trainee)
     changed_fields = {name for name in before if before[name] != after[name]}
     changed_fields |= extra_changed or set()
+    refuse_dqt_rule_breaks(trainee, fields=changed_fields if before else None)
     with audit_context(trainee, reason=reason, actor=actor):
         trainee.save()
     trainee_changed.send(
