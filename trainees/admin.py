@@ -11,6 +11,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from dqt.admin import RESYNC_PERMISSION, resync_with_dqt
 from regsupport.admin_tools import (
     REASON_FIELD,
     VERSION_FORM_FIELD,
@@ -142,6 +143,11 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
     ]
 
     change_list_template = "admin/trainees/trainee/change_list.html"
+    actions = [resync_with_dqt]
+
+    def has_resync_permission(self, request):
+        return request.user.has_perm(RESYNC_PERMISSION)
+
     change_form_template = "admin/trainees/trainee/change_form.html"
 
     @admin.display(description="Name", ordering="last_name")
