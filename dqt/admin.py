@@ -1,17 +1,30 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from jobs.models import Job
+from regsupport.admin_site import ConsoleTool, console_site
 from regsupport.admin_tools import AuditedAdmin, Confirmation, confirm_action
 from regsupport.errors import Refusal
 
-from . import services
+from . import services, views
 from .models import Resync, TrnRequest
 
 PROGRESS = ["waiting", "done", "dead", "discarded"]
+RESYNC_FIELDS = [
+    "created_at",
+    "created_by",
+    "reason",
+    "description",
+    "matched",
+    "queued",
+    "left_out",
+    *PROGRESS,
+    "progress_bar",
+    "dead_jobs",
+]
 
 
 @admin.register(TrnRequest)
@@ -24,6 +37,43 @@ class TrnRequestAdmin(AuditedAdmin):
     readonly_fields = ["request_id"]
 
 
+console_site().register_tool(
+    ConsoleTool(
+        "Pending TRNs",
+        "admin:dqt-pending-trns",
+        views.VIEW_TRAINEES,
+        "Trainees submitted for TRN: days waiting, the stored request, check or re-submit.",
+    ),
+    urls=[
+        path(
+            "console/pending-trns/",
+            console_site().admin_view(views.pending_trns),
+            name="dqt-pending-trns",
+        )
+    ],
+)
+console_site().register_tool(
+    ConsoleTool(
+        "Pending awards",
+        "admin:dqt-pending-awards",
+        views.VIEW_TRAINEES,
+        "Trainees recommended for award: days waiting, the award job, check DQT.",
+    ),
+    urls=[
+        path(
+            "console/pending-awards/",
+            console_site().admin_view(views.pending_awards),
+            name="dqt-pending-awards",
+        ),
+        path(
+            "console/pending-awards/<int:trainee_id>/check/",
+            console_site().admin_view(views.pending_award_check),
+            name="dqt-pending-award-check",
+        ),
+    ],
+)
+
+
 @admin.register(Resync)
 class ResyncAdmin(admin.ModelAdmin):
     """The progress of bulk resyncs: one row per run, its page the counts and dead jobs.
@@ -31,19 +81,8 @@ class ResyncAdmin(admin.ModelAdmin):
 
     list_display = ["id", "created_at", "created_by", "description", "queued", *PROGRESS]
     list_select_related = ["created_by"]
-    fields = [
-        "created_at",
-        "created_by",
-        "reason",
-        "description",
-        "matched",
-        "queued",
-        "left_out",
-        *PROGRESS,
-        "progress_bar",
-        "dead_jobs",
-    ]
-    readonly_fields = fields
+    fields = tuple(RESYNC_FIELDS)
+    readonly_fields = tuple(RESYNC_FIELDS)
 
     def has_add_permission(self, request):
         return False

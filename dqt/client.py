@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -28,6 +29,7 @@ from urllib.parse import quote
 import requests
 
 from jobs.worker import released_while_waiting
+from monitoring.events import dqt_answered
 from regsupport.config import settings
 
 from . import rate_limit
@@ -57,6 +59,7 @@ class DqtClient:
         api_key: str | None = None,
         timeout: float | None = None,
         session: requests.Session | None = None,
+        max_rate_wait: float | None = None,
     ):
         self.base_url = (base_url or settings.get("dqt.base_url")).rstrip("/")
         self.api_key = api_key if api_key is not None else settings.get("dqt.api_key", "")
@@ -64,6 +67,8 @@ class DqtClient:
             timeout if timeout is not None else settings.get("dqt.timeout_seconds", 30)
         )
         self.session = session or _thread_session()
+        # How long a call may wait for its turn under the rate limit (None: the setting's).
+        self.max_rate_wait = max_rate_wait
         self._owns_session = session is not None
         self.headers = {
             "Accept": "application/json",
@@ -87,11 +92,13 @@ class DqtClient:
     def register_for_trn(self, request_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         """PUT trn-requests/{id}: get-or-create, so a retry with the same id is harmless.
         201 when created, 200 with the stored result when the id is known."""
-        return self._call("PUT", f"/v2/trn-requests/{_segment(request_id)}", json_body=payload)
+        return self._call(
+            "PUT", f"/v2/trn-requests/{_segment(request_id)}", "trn-requests", json_body=payload
+        )
 
     def get_trn_request(self, request_id: str) -> dict[str, Any]:
         """GET trn-requests/{id}: ``trn`` is null until DQT has assigned one."""
-        return self._call("GET", f"/v2/trn-requests/{_segment(request_id)}")
+        return self._call("GET", f"/v2/trn-requests/{_segment(request_id)}", "trn-requests")
 
     def update_teacher(
         self, trn: str, *, slug: str, birth_date: date | str | None, payload: dict[str, Any]
@@ -100,6 +107,7 @@ class DqtClient:
         self._call(
             "PATCH",
             f"/v2/teachers/update/{_segment(trn)}",
+            "teachers/update",
             params={"slugId": slug, "birthDate": _iso(birth_date)},
             json_body=payload,
         )
@@ -111,6 +119,7 @@ class DqtClient:
         return self._call(
             "PUT",
             f"/v2/teachers/{_segment(trn)}/itt-outcome",
+            "teachers/itt-outcome",
             params={"slugId": slug, "birthDate": _iso(birth_date)},
             json_body=payload,
         )
@@ -121,7 +130,7 @@ class DqtClient:
         params = {"includeInactive": "true"}
         if birth_date:
             params = {"birthdate": _iso(birth_date), **params}
-        return self._call("GET", f"/v2/teachers/{_segment(trn)}", params=params)
+        return self._call("GET", f"/v2/teachers/{_segment(trn)}", "teachers", params=params)
 
     def find_teachers(
         self,
@@ -138,7 +147,9 @@ class DqtClient:
             "firstName": first_name,
             "lastName": last_name,
         }
-        return self._call("GET", "/v2/teachers/find", params=params).get("results", [])
+        return self._call("GET", "/v2/teachers/find", "teachers/find", params=params).get(
+            "results", []
+        )
 
     # --- transport --------------------------------------------------------------------
 
@@ -146,6 +157,7 @@ class DqtClient:
         self,
         method: str,
         path: str,
+        endpoint: str,
         *,
         params: dict[str, str] | None = None,
         json_body: dict[str, Any] | None = None,
@@ -154,7 +166,8 @@ class DqtClient:
         data = None if json_body is None else json.dumps(json_body, separators=(",", ":"))
         try:
             with released_while_waiting():
-                rate_limit.wait_for_turn()
+                rate_limit.wait_for_turn(max_wait=self.max_rate_wait)
+                started = time.perf_counter()
                 response = self.session.request(
                     method,
                     url,
@@ -164,11 +177,19 @@ class DqtClient:
                     timeout=self.timeout,
                 )
         except requests.Timeout as error:
+            dqt_answered(method=method, endpoint=endpoint, status="timeout", seconds=None)
             raise DqtTimeout(
                 f"DQT did not answer {method} {path} within {self.timeout:g} seconds"
             ) from error
         except requests.ConnectionError as error:
+            dqt_answered(method=method, endpoint=endpoint, status="connection_error", seconds=None)
             raise DqtConnectionError(f"Could not reach DQT at {self.base_url}: {error}") from error
+        dqt_answered(
+            method=method,
+            endpoint=endpoint,
+            status=str(response.status_code),
+            seconds=time.perf_counter() - started,
+        )
         if response.status_code not in SUCCESS[method]:
             refused = _http_error(response, method)
             if refused.status == 429:

@@ -374,3 +374,51 @@ CASES = [
         has_trn=False,
     ),
 ]
+
+
+# --- Pending TRNs: a trainee in each state Register's Pending TRN page shows ----------------
+
+
+def seed_pending_trns(dqt: FakeDqtState) -> list[Trainee]:
+    """Submitted trainees whose TRN request DQT holds: one DQT is still reviewing (polled,
+    no TRN), one DQT has since given a TRN that the next poll, an hour away, would fetch
+    (*Check for TRN* gets it now), and one whose request DQT refused (*Re-submit for
+    TRN*). Trainees submitted with no request at all are already in the demo."""
+    candidates = list(
+        Trainee.objects.kept()
+        .select_related("provider")
+        .filter(state=S.SUBMITTED_FOR_TRN, trn="", dqt_trn_request__isnull=True)
+        .filter(training_route__in=ORDINARY)
+        .order_by("-pk")[:3]
+    )
+    if len(candidates) < 3:
+        return []
+    reviewing, assigned, refused = candidates
+    with serving(dqt) as url, _pointed_at(url, _api_key(dqt)):
+        delay = dqt.config.trn_delay_seconds
+        dqt.configure(trn_delay_seconds=None)
+        for trainee, days in ((reviewing, 3), (assigned, 2)):
+            register = jobs.register_for_trn.enqueue(trainee=trainee, trainee_id=trainee.pk)
+            runner.run(register.pk)
+            poll = Job.objects.filter(trainee=trainee, task_name=jobs.RETRIEVE_TRN).latest("pk")
+            runner.run(poll.pk)  # DQT has no TRN yet: polls again later
+            request = TrnRequest.objects.get(trainee=trainee)
+            request.created_at = timezone.now() - timedelta(days=days)
+            request.save_with_reason(f"{REASON}: requested {days} days ago")
+        dqt.complete_trn_request(str(TrnRequest.objects.get(trainee=assigned).request_id))
+        # The next poll is Register's hour away, even under `make run`'s quick polling.
+        poll = Job.objects.filter(trainee=assigned, task_name=jobs.RETRIEVE_TRN).latest("pk")
+        poll.run_after = timezone.now() + timedelta(hours=1)
+        poll.save_without_historical_record(update_fields=["run_after"])
+        dqt.configure(trn_delay_seconds=delay)
+        dqt.add_fault(
+            path="/v2/trn-requests/",
+            method="PUT",
+            status=400,
+            count=1,
+            body='{"title":"One or more validation errors occurred.","status":400,'
+            '"errors":{"BirthDate":["Birth date must be in the past."]}}',
+        )
+        register = jobs.register_for_trn.enqueue(trainee=refused, trainee_id=refused.pk)
+        runner.run(register.pk)
+    return candidates

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.urls import reverse
 
 from jobs.models import Job
 from regsupport.fixes import Fix, FixPlan, register
@@ -199,3 +200,58 @@ class SendUpdate(Fix):
 
     def done(self, result: Job, **params: Any) -> str:
         return f"Update queued for DQT (job {result.pk})."
+
+
+class PendingTrnFix(Fix):
+    """Register's Pending TRNs buttons, offered there and on a submitted trainee's page;
+    afterwards the agent is back on the Pending TRNs list, as in Register."""
+
+    model = Trainee
+
+    def check(self, obj: Trainee) -> None:
+        services.check_pending_trn(trainee=obj)
+
+    def next_url(self, result: Any) -> str:
+        return reverse("admin:dqt-pending-trns")
+
+
+@register
+class CheckForTrn(PendingTrnFix):
+    name = "check_for_trn"
+    label = "Check for TRN"
+    title = "Check DQT for the TRN of {obj.full_name}"
+    intro = "Ask DQT now whether it has assigned the TRN, instead of waiting for the next poll."
+
+    def plan(self, obj: Trainee, **params: Any) -> FixPlan:
+        return services.dqt_check_for_trn_plan(trainee=obj)
+
+    def apply(self, obj: Trainee, *, reason: str, actor: Any, **params: Any) -> Trainee:
+        services.dqt_check_for_trn(trainee=obj, reason=reason, actor=actor)
+        return obj
+
+    def done(self, result: Trainee, **params: Any) -> str:
+        # Register's flash messages (RetrieveTrnsController#update).
+        result.refresh_from_db()
+        if result.trn:
+            return f"TRN successfully retrieved for {result.full_name}"
+        return f"TRN still not available for {result.full_name}"
+
+
+@register
+class ResubmitForTrn(PendingTrnFix):
+    name = "resubmit_for_trn"
+    label = "Re-submit for TRN"
+    title = "Re-submit {obj.full_name} for TRN"
+    intro = "Send DQT a new TRN request, for a request DQT lost or refused once the cause is fixed."
+
+    def plan(self, obj: Trainee, **params: Any) -> FixPlan:
+        return services.dqt_resubmit_for_trn_plan(trainee=obj)
+
+    def apply(self, obj: Trainee, *, reason: str, actor: Any, **params: Any) -> Job:
+        return services.dqt_resubmit_for_trn(trainee=obj, reason=reason, actor=actor)
+
+    def done(self, result: Job, **params: Any) -> str:
+        return (
+            f"TRN requested for {result.trainee.full_name if result.trainee else 'the trainee'}: "
+            f"job #{result.pk} sends the new request to DQT, then polls for the TRN."
+        )

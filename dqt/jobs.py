@@ -14,16 +14,17 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from jobs.errors import PermanentError, Reschedule
 from jobs.registry import job_type
+from monitoring.alerts import Alert, send
 from regsupport.config import settings as app_settings
 from trainees.models import Trainee
 
 from . import payloads
-from .alerts import post_alert
 from .client import DqtClient
 from .errors import (
     DqtError,
@@ -182,10 +183,21 @@ def retrieve_trn(
         1, round((deadline - (trainee.submitted_for_trn_at or deadline)).total_seconds() / 86400)
     )
     message = f"Dqt::RetrieveTrnJob for Trainee id: {trainee.pk} has timed out after {days} days"
-    post_alert(
-        f"{message}.\n{app_settings.get('base_url', '')}/admin/trainees/trainee/{trainee.pk}/change/"
-    )
+    _alert_timeout(message, trainee, RETRIEVE_TRN)
     raise PollTimedOut(message, title="TRN poll timed out")
+
+
+def _alert_timeout(message: str, trainee: Trainee, task_name: str) -> None:
+    """The trainee's page, and the dead jobs of that type, where the others like it wait
+    (one such alert an hour: ``monitoring.alerts``)."""
+    page = f"{app_settings.get('base_url', '')}/admin/trainees/trainee/{trainee.pk}/change/"
+    send(
+        Alert(
+            "trn-poll-timeout",
+            f"{message}.\nTrainee: {page}",
+            f"{reverse('admin:jobs_deadjob_changelist')}?task_name={task_name}",
+        )
+    )
 
 
 def _mark_received(trn_request: TrnRequest) -> None:
@@ -254,7 +266,7 @@ def withdraw_trainee(job, *, trainee_id: int, timeout_after: str | None = None) 
             f"Dqt::WithdrawTraineeJob for Trainee id: {trainee.pk} has timed out after "
             f"{max_poll_days()} days without a TRN"
         )
-        post_alert(message)
+        _alert_timeout(message, trainee, WITHDRAW_TRAINEE)
         raise WithdrawWaitTimedOut(message, title="Withdrawal waited too long for a TRN")
     with DqtClient() as client:
         client.set_itt_outcome(

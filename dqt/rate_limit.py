@@ -76,10 +76,12 @@ def _schedule() -> tuple[float, float, float]:
     return interval, burst, float(app_settings.get("dqt.rate_limit_max_wait_seconds", 10))
 
 
-def wait_for_turn() -> None:
+def wait_for_turn(*, max_wait: float | None = None) -> None:
     """Wait until this call may go to DQT. Raises ``DqtRateLimited`` (transient) rather than
-    wait longer than ``dqt.rate_limit_max_wait_seconds``: the job then tries again later."""
-    interval, burst, max_wait = _schedule()
+    wait longer than ``dqt.rate_limit_max_wait_seconds`` (or ``max_wait``, for a console
+    page that must not hang): the job then tries again later."""
+    interval, burst, longest = _schedule()
+    max_wait = longest if max_wait is None else min(max_wait, longest)
     if not interval:
         return
     reserve, _ = _redis_scripts()

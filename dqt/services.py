@@ -329,6 +329,130 @@ def default_new_deadline() -> date:
     return timezone.localdate() + timedelta(days=jobs.max_poll_days())
 
 
+# --- Register's system-admin Pending TRNs page (app/controllers/system_admin/pending_trns/) --
+
+
+def check_pending_trn(*, trainee: Trainee) -> None:
+    """Reads only the trainee: whether *Check for TRN* and *Re-submit for TRN* are offered."""
+    if not jobs.integration_enabled():
+        raise DqtFixError("DQT integration is off (features.integrate_with_dqt): DQT is not asked.")
+    if trainee.discarded_at is not None:
+        raise DqtFixError(f"{trainee.full_name} was deleted (discarded): restore the record first.")
+    if trainee.trn:
+        raise DqtFixError(f"{trainee.full_name} already has TRN {trainee.trn}.")
+    if trainee.state != Trainee.State.SUBMITTED_FOR_TRN:
+        raise DqtFixError(
+            f"{trainee.full_name} is {trainee.get_state_display().lower()}, not submitted for TRN."
+        )
+
+
+def _trn_request(trainee: Trainee) -> TrnRequest:
+    trn_request = TrnRequest.objects.filter(trainee=trainee).first()
+    if trn_request is None:
+        # Register's words (RetrieveTrnsController#check_for_trn_request).
+        raise DqtFixError(
+            f"{trainee.full_name} has no TRN request (it may have been manually deleted)."
+        )
+    return trn_request
+
+
+def dqt_check_for_trn_plan(*, trainee: Trainee) -> FixPlan:
+    check_pending_trn(trainee=trainee)
+    trn_request = _trn_request(trainee)
+    return FixPlan(
+        changes=[
+            f"DQT is asked now for TRN request {trn_request.request_id} "
+            f"({trn_request.get_state_display().lower()}, {trn_request.days_waiting} day(s) "
+            "waiting).",
+            "If DQT has assigned a TRN, the trainee gets it and becomes TRN received, with "
+            "your reason; otherwise nothing changes.",
+        ]
+    )
+
+
+@transaction.atomic
+def dqt_check_for_trn(*, trainee: Trainee, reason: str, actor: Any) -> str | None:
+    """Register's *Check for TRN*: ask DQT for the trainee's TRN request now and, when DQT
+    has assigned a TRN, record it (TRN received). Returns the TRN, or None when DQT has
+    none yet. The poll job still waiting finds the TRN there and finishes."""
+    from .selectors import console_client
+
+    reason = clean_reason(reason)
+    trainee = Trainee.objects.select_for_update(of=("self",)).get(pk=trainee.pk)
+    check_pending_trn(trainee=trainee)
+    trn_request = _trn_request(trainee)
+    try:
+        answer = console_client().get_trn_request(str(trn_request.request_id))
+    except DqtError as error:
+        raise DqtFixError(f"API error: {error}") from error
+    trn = answer.get("trn")
+    if not trn:
+        return None
+    trainee.receive_trn(trn)
+    trainee.save_with_reason(reason, actor=actor)
+    trn_request.response = answer
+    trn_request.state = TrnRequest.State.RECEIVED
+    trn_request.save_with_reason(reason, actor=actor)
+    return str(trn)
+
+
+def dqt_resubmit_for_trn_plan(*, trainee: Trainee) -> FixPlan:
+    check_pending_trn(trainee=trainee)
+    trn_request = TrnRequest.objects.filter(trainee=trainee).first()
+    superseded = list(_trn_jobs(trainee).values_list("pk", flat=True))
+    plan = FixPlan(
+        changes=[
+            (
+                f"The TRN request {trn_request.request_id} "
+                f"({trn_request.get_state_display().lower()}) is deleted (kept in its history)."
+                if trn_request
+                else "The trainee has no TRN request to delete."
+            ),
+            "A new TRN request, with a new request id, is sent to DQT by a DQT Register For "
+            "TRN job, which then polls for the TRN.",
+        ]
+    )
+    if superseded:
+        plan.changes.append(
+            "The trainee's unfinished TRN jobs are discarded: "
+            + ", ".join(f"#{pk}" for pk in superseded)
+            + "."
+        )
+    return plan
+
+
+def _trn_jobs(trainee: Trainee):
+    return Job.objects.filter(
+        trainee=trainee,
+        task_name__in=(jobs.REGISTER_FOR_TRN, jobs.RETRIEVE_TRN),
+        state__in=(*Job.WAITING_STATES, Job.State.DEAD),
+    ).order_by("pk")
+
+
+@transaction.atomic
+def dqt_resubmit_for_trn(*, trainee: Trainee, reason: str, actor: Any) -> Job:
+    """Register's *Re-submit for TRN*: delete the TRN request and ask DQT again with a new
+    one. Here the request goes through the ledger like any other DQT call: the trainee's
+    unfinished TRN jobs are discarded first, so the new one waits behind none of them."""
+    reason = clean_reason(reason)
+    trainee = (
+        Trainee.objects.select_for_update(of=("self",))
+        .select_related("provider")
+        .get(pk=trainee.pk)
+    )
+    check_pending_trn(trainee=trainee)
+    for job in _trn_jobs(trainee):
+        job_discard(job=job, actor=actor, reason=f"Superseded by a re-submission for TRN: {reason}")
+    trn_request = TrnRequest.objects.filter(trainee=trainee).first()
+    if trn_request is not None:
+        with audit_context(trn_request, reason=reason, actor=actor):
+            trn_request.delete()
+    job = jobs.register_for_trn.enqueue(trainee=trainee, trainee_id=trainee.pk)
+    with audit_context(job, reason=reason, actor=actor):
+        job.save()
+    return job
+
+
 # --- bulk resync ---------------------------------------------------------------------------
 
 

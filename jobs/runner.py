@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from django.utils import timezone
+
+from monitoring.events import job_finished
 
 from . import ledger, registry
 from .errors import Reschedule
@@ -22,11 +25,14 @@ def run(job_id: int) -> str:
     claim = ledger.claim(job_id, ordered_types=sorted(registry.ordered_task_names()))
     if isinstance(claim, str):
         return claim
+    started = time.perf_counter()
     try:
         outcome = _run_claimed(claim)
     except ledger.DatabaseUnavailable:
         ledger.abandon(claim)
+        job_finished(claim, outcome="requeued", seconds=time.perf_counter() - started)
         raise
+    job_finished(claim, outcome=outcome, seconds=time.perf_counter() - started)
     if outcome == ledger.NOT_RECORDED:
         logger.warning(
             "Job %s %s attempt %s: its outcome was not recorded, because the job was no "

@@ -47,9 +47,11 @@ class ConsoleAdminSite(admin.AdminSite):
         self.extra_urls.extend(urls or [])
 
     def get_urls(self):
+        from .sign_in import otp_enter_code
         from .views import setting_change_view, settings_view
 
         urls = [
+            path("login/code/", otp_enter_code, name="login-code"),
             path("settings/", self.admin_view(settings_view), name="console-settings"),
             path(
                 "settings/change/<str:key>/",
@@ -65,6 +67,20 @@ class ConsoleAdminSite(admin.AdminSite):
         ]
         urls += self.extra_urls
         return urls + super().get_urls()
+
+    def login(self, request, extra_context=None):
+        """The login page of the sign-in method in force (``features.sign_in_method``),
+        decided on each request, so switching the flag switches this page at once."""
+        from . import sign_in
+
+        if request.method == "GET" and self.has_permission(request):
+            return super().login(request, extra_context)  # already in: Django redirects
+        method = sign_in.current_method()
+        if method == "otp":
+            return sign_in.otp_request_code(request)
+        if method == "persona":
+            return sign_in.persona_sign_in(request)
+        return super().login(request, extra_context)
 
     def view_on_site(self, request, content_type_id: int, object_id: str):
         """``/admin/r/<content type>/<id>/`` leads to the record's page in this console

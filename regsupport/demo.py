@@ -112,6 +112,7 @@ def seed_demo(*, trainee_count: int = 300, fake_dqt_state: Path | None = None, s
     rng = random.Random(2026)
     with transaction.atomic():
         _seed(rng, trainee_count)
+        _seed_support_cases()
         _seed_dead_jobs_once(fake_dqt_state)
     ensure_demo_logins()
     return True
@@ -119,7 +120,7 @@ def seed_demo(*, trainee_count: int = 300, fake_dqt_state: Path | None = None, s
 
 def _seed_dead_jobs_once(fake_dqt_state: Path | None) -> None:
     """Demo data made before the DQT jobs existed gets its dead jobs on the next run."""
-    from dqt.demo import seed_dead_jobs
+    from dqt.demo import seed_dead_jobs, seed_pending_trns
     from dqt.fake.register_mirror import mirror_register_trainees
     from dqt.fake.state import FakeDqtState
     from jobs.models import Job
@@ -129,8 +130,55 @@ def _seed_dead_jobs_once(fake_dqt_state: Path | None) -> None:
     dqt = FakeDqtState()
     mirror_register_trainees(dqt)
     seed_dead_jobs(dqt)
+    seed_pending_trns(dqt)
     if fake_dqt_state is not None:
         dqt.save(fake_dqt_state)
+
+
+DUPLICATE_PAIRS = 3
+
+
+def _seed_support_cases() -> None:
+    """What the console's trainee tools need to show: drafts a provider added twice (the
+    *Remove duplicates* CSV, ``demo_duplicates_csv``) and a record deleted with a reason
+    (its banner and *Restore*)."""
+    from trainees.services import trainee_delete
+
+    drafts = list(Trainee.objects.kept().filter(state=Trainee.State.DRAFT).order_by("pk"))
+    pairs = list(zip(drafts[0::2], drafts[1::2], strict=False))[:DUPLICATE_PAIRS]
+    for kept, twin in pairs:
+        for name in ("first_names", "middle_names", "last_name", "date_of_birth", "email"):
+            setattr(twin, name, getattr(kept, name))
+        twin.provider = kept.provider
+        twin.save_with_reason(f"{REASON}: the provider added the trainee twice")
+    not_started = (
+        Trainee.objects.kept().filter(state=Trainee.State.SUBMITTED_FOR_TRN).order_by("pk").first()
+    )
+    if not_started is not None:
+        trainee_delete(
+            trainee=not_started,
+            delete_reason="Trainee did not start training",
+            reason="The provider says they never enrolled",
+            ticket="https://becomingateacher.zendesk.com/agent/tickets/12345",
+            actor=None,
+        )
+
+
+def demo_duplicates_csv() -> str:
+    """The *Remove duplicates* CSV for the demo's duplicates: the first trainee of each
+    email shared by kept trainees is the one to keep."""
+    from django.db.models import Count, Min
+    from django.db.models.functions import Lower
+
+    groups = (
+        Trainee.objects.kept()
+        .exclude(email="")
+        .values(address=Lower("email"))
+        .annotate(n=Count("id"), keep=Min("id"))
+        .filter(n__gt=1)
+        .order_by("keep")
+    )
+    return "trainee_id,email\n" + "".join(f"{g['keep']},{g['address']}\n" for g in groups)
 
 
 def ensure_demo_logins() -> None:

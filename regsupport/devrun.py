@@ -52,7 +52,8 @@ def run() -> int:
         _manage(env, "seed_demo", "--fake-dqt-state", FAKE_DQT_STATE)
         print(
             f"\n  regsupport console: http://{env['WEB_ADDRESS']}/admin/\n"
-            "  log in as admin / admin-demo (or support / support-demo, developer / developer-demo)\n"
+            "  sign in by picking a demo user (features.sign_in_method: persona); with password:\n"
+            "  admin / admin-demo (or support / support-demo, developer / developer-demo)\n"
             "  Ctrl-C stops everything this command started.\n",
             flush=True,
         )

@@ -37,13 +37,18 @@ def lockout_message() -> str:
 def lockout_response(
     request: HttpRequest, original_response: Any = None, credentials: Any = None
 ) -> HttpResponse:
-    """The console's login page with the lockout message above an empty form (status 429)."""
+    """The console's login page, for the sign-in method in force, with the lockout message
+    above an empty form (status 429)."""
+    from .sign_in import UsernameForm, current_method
+
+    otp = current_method() == "otp"
     context = {
         **admin.site.each_context(request),
         "title": "Log in",
         "app_path": reverse("admin:login"),
         "next": request.POST.get("next") or reverse("admin:index"),
-        "form": AdminAuthenticationForm(request),
+        "form": UsernameForm() if otp else AdminAuthenticationForm(request),
         "lockout_message": lockout_message(),
     }
-    return render(request, "admin/login_locked.html", context, status=429)
+    template = "admin/sign_in_otp_request.html" if otp else "admin/login_locked.html"
+    return render(request, template, context, status=429)

@@ -121,9 +121,14 @@ INSTALLED_APPS = [
     "dqt",
     "jobs",
     "analytics",
+    "apply",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
+    # First: /healthz, /readyz and /metrics skip the host check and the HTTPS redirect.
+    "monitoring.middleware.MonitoringEndpoints",
+    "monitoring.middleware.RequestLog",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "regsupport.middleware.RejectNulCharacters",
@@ -240,21 +245,58 @@ CELERY_TASK_ROUTES = {
     "jobs.sweep": {"queue": "default"},
     "jobs.remove_dead_duplicates": {"queue": "default"},
     "jobs.purge_succeeded": {"queue": "default"},
+    "monitoring.check_alerts": {"queue": "default"},
 }
+# Beat writes its heartbeat as it ticks (monitoring/heartbeat.py), at least this often.
+CELERY_BEAT_SCHEDULER = "monitoring.heartbeat:BeatScheduler"
+CELERY_BEAT_MAX_INTERVAL = 5
 CELERY_BEAT_SCHEDULE = {
     "jobs-sweep": {"task": "jobs.sweep", "schedule": 5.0, "options": {"expires": 5.0}},
     "jobs-remove-dead-duplicates": {"task": "jobs.remove_dead_duplicates", "schedule": 300.0},
     "jobs-purge-succeeded": {"task": "jobs.purge_succeeded", "schedule": 3600.0},
+    # docs/deploy.md, "Alerts".
+    "monitoring-check-alerts": {
+        "task": "monitoring.check_alerts",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
 }
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 # Reverting from the history page would bypass services and their reasons.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
+# /metrics answers only a request sending "Authorization: Bearer <METRICS_TOKEN>"; unset,
+# it answers nobody (docs/deploy.md, "Metrics").
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+
+# One JSON object per line in production, `key=value` lines for people elsewhere
+# (monitoring/logs.py; the events are listed in docs/deploy.md, "Logs").
+LOG_FORMAT = os.environ.get("LOG_FORMAT") or ("json" if PRODUCTION else "text")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "monitoring.logs.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "monitoring.logs.JsonFormatter"},
+        "text": {"()": "monitoring.logs.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Celery's "Task ... succeeded" line per job: `job.finished` says more, once.
+        "celery.app.trace": {"level": "WARNING"},
+    },
 }
+# Celery's workers and beat log through the handler above, as JSON in production, instead
+# of replacing it with their own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

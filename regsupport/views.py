@@ -103,7 +103,7 @@ def setting_change_view(request, key: str):
             else:
                 messages.success(
                     request,
-                    f"{key} is now {_display(now.value)} (from {now.source}). Every web, "
+                    f"Saved: {key} is now {_display(now.value)} (from {now.source}). Every web, "
                     f"worker and beat process uses it within {int(CONSOLE_REFRESH_SECONDS) * 2} s.",
                 )
             return HttpResponseRedirect(reverse("admin:console-settings"))

@@ -78,8 +78,49 @@ def dqt_on(fake_dqt, monkeypatch):
 
 
 @pytest.fixture
+def fake_apply():
+    """The project's fake Apply on a free port, with ``recruits_api.*`` pointed at it (through
+    SETTINGS__RECRUITS_API__* so worker processes started inside the test see it too),
+    touching allowed."""
+    from apply.fake import FakeApply
+
+    with FakeApply() as fake, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SETTINGS__RECRUITS_API__BASE_URL", fake.url)
+        patch.setenv("SETTINGS__RECRUITS_API__AUTH_TOKEN", fake.api_token)
+        patch.setenv("SETTINGS__RECRUITS_API__TOUCH_URL", fake.touch_url)
+        app_settings.reload()
+        try:
+            yield fake
+        finally:
+            patch.undo()
+            app_settings.reload()
+
+
+@pytest.fixture
+def apply_on(fake_apply, monkeypatch):
+    """``features.import_applications_from_apply`` on, Apply played by the fake."""
+    monkeypatch.setenv("SETTINGS__FEATURES__IMPORT_APPLICATIONS_FROM_APPLY", "true")
+    app_settings.reload()
+    yield fake_apply
+    monkeypatch.delenv("SETTINGS__FEATURES__IMPORT_APPLICATIONS_FROM_APPLY")
+    app_settings.reload()
+
+
+def forget_alerts_sent() -> None:
+    """Alerts are rate-limited through keys in Redis, which outlive a test (and a test run):
+    a test expecting an alert starts with none sent."""
+    from monitoring.store import key, redis_client
+
+    client = redis_client()
+    stale = list(client.scan_iter(match=key("alerts", "*"), count=1000))
+    if stale:
+        client.delete(*stale)
+
+
+@pytest.fixture
 def slack(monkeypatch):
     """A local stand-in for Slack's incoming webhook that records what it is sent."""
+    forget_alerts_sent()
     received: list[dict] = []
 
     class Handler(BaseHTTPRequestHandler):

@@ -12,6 +12,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from dqt.admin import RESYNC_PERMISSION, resync_with_dqt
+from dqt.selectors import trainee_dqt_card
+from jobs.selectors import jobs_for_trainee
 from regsupport.admin_tools import (
     REASON_FIELD,
     VERSION_FORM_FIELD,
@@ -31,6 +33,8 @@ from .errors import TraineeError
 from .fixes import Restore
 from .models import ApplyApplication, Trainee, WithdrawalReason
 
+# The trainee page lists this many of the trainee's DQT jobs, newest first, and links the rest.
+DQT_JOBS_SHOWN = 10
 DUPLICATES_SALT = "trainees.remove_duplicates"
 DUPLICATES_MAX_AGE = 60 * 60
 DUPLICATES_MAX_BYTES = 5 * 1024 * 1024
@@ -43,6 +47,18 @@ class DuplicatesUploadForm(forms.Form):
         "to keep per email.",
     )
     reason = ConfirmForm.base_fields["reason"]
+
+
+# Set only by transitions and fixes, so read-only on the form; "Workflow" shows them.
+WORKFLOW_READONLY = (
+    "submitted_for_trn_at",
+    "recommended_for_award_at",
+    "outcome_date",
+    "awarded_at",
+    "withdraw_date",
+    "withdrawal_reasons",
+    "discarded_at",
+)
 
 
 @admin.register(Trainee)
@@ -65,19 +81,7 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
     list_select_related = ["provider"]
     # The state and its timestamps change only through transitions and playbook fixes, which
     # check the rules and tell DQT; the form cannot set them.
-    readonly_fields = [
-        "slug",
-        "state",
-        "submitted_for_trn_at",
-        "recommended_for_award_at",
-        "outcome_date",
-        "awarded_at",
-        "withdraw_date",
-        "withdrawal_reasons",
-        "discarded_at",
-        "created_at",
-        "updated_at",
-    ]
+    readonly_fields = ["slug", "state", *WORKFLOW_READONLY, "created_at", "updated_at"]
     autocomplete_fields = ["provider", "lead_partner"]
     raw_id_fields = ["apply_application"]
     show_full_result_count = False
@@ -126,12 +130,7 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
             "Workflow",
             {
                 "fields": [
-                    "submitted_for_trn_at",
-                    "recommended_for_award_at",
-                    "outcome_date",
-                    "awarded_at",
-                    "withdraw_date",
-                    "withdrawal_reasons",
+                    *WORKFLOW_READONLY[:-1],
                     "withdraw_reasons_details",
                     "withdraw_reasons_dfe_details",
                     "discarded_at",
@@ -149,6 +148,10 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
         return request.user.has_perm(RESYNC_PERMISSION)
 
     change_form_template = "admin/trainees/trainee/change_form.html"
+
+    def get_queryset(self, request):
+        # The page's DQT card compares the provider's UKPRN: fetched with the trainee.
+        return super().get_queryset(request).select_related("provider")
 
     @admin.display(description="Name", ordering="last_name")
     def full_name(self, obj):
@@ -170,6 +173,16 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
         return super().has_change_permission(request, obj)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["dqt_jobs"] = list(
+                jobs_for_trainee(obj.pk)
+                .filter(task_name__startswith="dqt.")
+                .order_by("-id")[: DQT_JOBS_SHOWN + 1]
+            )
+            context["dqt_jobs_url"] = (
+                reverse("admin:jobs_job_changelist") + f"?trainee__exact={obj.pk}"
+            )
+            context["dqt_card"] = trainee_dqt_card(obj)
         if obj is not None and obj.discarded_at is not None:
             context["deletion"] = selectors.trainee_deletion(trainee=obj)
             restore = Restore()

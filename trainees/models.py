@@ -158,6 +158,26 @@ class ApplyApplication(AuditedModel):
     def __str__(self) -> str:
         return f"Apply application {self.apply_id}"
 
+    @property
+    def attributes(self) -> dict[str, Any]:
+        data = self.application if isinstance(self.application, dict) else {}
+        attributes = data.get("attributes")
+        return attributes if isinstance(attributes, dict) else {}
+
+    @property
+    def candidate(self) -> dict[str, Any]:
+        return self.attributes.get("candidate") or {}
+
+    @property
+    def course(self) -> dict[str, Any]:
+        return self.attributes.get("course") or {}
+
+    @property
+    def candidate_full_name(self) -> str:
+        return " ".join(
+            str(n) for n in (self.candidate.get("first_name"), self.candidate.get("last_name")) if n
+        )
+
 
 class Trainee(VersionedModel):
     class State(models.IntegerChoices):
@@ -221,6 +241,34 @@ class Trainee(VersionedModel):
             10,
             "Additional ITT place for PE with a priority subject",
         )
+
+    # Register's Trainee#record_source (a string enum): where the record came from.
+    class RecordSource(models.TextChoices):
+        APPLY = "apply", "Apply"
+        DTTP = "dttp", "DTTP"
+        HESA_COLLECTION = "hesa_collection", "HESA collection"
+        HESA_TRN_DATA = "hesa_trn_data", "HESA TRN data"
+        MANUAL = "manual", "Manual"
+        API = "api", "Register API"
+        CSV = "csv", "CSV upload"
+
+    # Register's Diversities enums (config/initializers/diversity_enums.rb).
+    class EthnicGroup(models.TextChoices):
+        ASIAN = "asian_ethnic_group", "Asian or Asian British"
+        BLACK = "black_ethnic_group", "Black, African, Black British or Caribbean"
+        MIXED = "mixed_ethnic_group", "Mixed or multiple ethnic groups"
+        WHITE = "white_ethnic_group", "White"
+        OTHER = "other_ethnic_group", "Another ethnic group"
+        NOT_PROVIDED = "not_provided_ethnic_group", "Not provided"
+
+    class DiversityDisclosure(models.TextChoices):
+        DISCLOSED = "diversity_disclosed", "Disclosed"
+        NOT_DISCLOSED = "diversity_not_disclosed", "Not disclosed"
+
+    class DisabilityDisclosure(models.TextChoices):
+        DISABLED = "disabled", "Disabled"
+        NO_DISABILITY = "no_disability", "No disability"
+        NOT_PROVIDED = "disability_not_provided", "Not provided"
 
     class BursaryTier(models.IntegerChoices):
         TIER_ONE = 1, "Tier one"
@@ -308,6 +356,29 @@ class Trainee(VersionedModel):
     )
     apply_application = models.OneToOneField(
         ApplyApplication, null=True, blank=True, on_delete=models.SET_NULL, related_name="trainee"
+    )
+    record_source = models.CharField(
+        max_length=20, choices=RecordSource.choices, default=RecordSource.MANUAL
+    )
+    application_choice_id = models.IntegerField(
+        null=True, blank=True, help_text="Apply's application choice id, for a trainee from Apply"
+    )
+
+    # Diversity
+    ethnic_group = models.CharField(max_length=30, choices=EthnicGroup.choices, blank=True)
+    ethnic_background = models.CharField(max_length=255, blank=True, default="")
+    additional_ethnic_background = models.CharField(max_length=255, blank=True, default="")
+    diversity_disclosure = models.CharField(
+        max_length=30, choices=DiversityDisclosure.choices, blank=True
+    )
+    disability_disclosure = models.CharField(
+        max_length=30, choices=DisabilityDisclosure.choices, blank=True
+    )
+    disabilities = models.JSONField(
+        default=list, blank=True, help_text="Register's disability names (Diversities)"
+    )
+    nationalities = models.JSONField(
+        default=list, blank=True, help_text="Country codes of the trainee's nationalities"
     )
 
     # Course details

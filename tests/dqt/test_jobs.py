@@ -78,7 +78,12 @@ def test_the_poll_times_out_after_the_deadline_and_alerts_slack(dqt_on, slack):
         f"Dqt::RetrieveTrnJob for Trainee id: {trainee.pk} has timed out after 4 days"
     )
     assert poll.error_title == "TRN poll timed out"
-    assert "has timed out after 4 days" in slack[0]["text"]
+    [alert] = slack
+    assert "has timed out after 4 days" in alert["text"]
+    assert f"/admin/trainees/trainee/{trainee.pk}/change/" in alert["text"]
+    resolve = "Resolve: http://127.0.0.1:8000/admin/jobs/deadjob/?task_name=dqt.retrieve_trn"
+    assert resolve in alert["text"]
+    assert "What to do: docs/deploy.md#alert-trn-poll-timeout" in alert["text"]
 
 
 @pytest.mark.parametrize(

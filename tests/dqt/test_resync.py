@@ -49,7 +49,9 @@ def test_the_plan_counts_the_sendable_trainees_and_says_why_others_are_left_out(
         "without the ITT start date (DQT refuses the update)": 1,
         "refused before DQT: No DQT programme type for the training route": 1,
     }
-    assert plan.lines()[0] == "3 DQT update(s) queued, one per trainee, out of 8 trainee(s) matched."
+    assert (
+        plan.lines()[0] == "3 DQT update(s) queued, one per trainee, out of 8 trainee(s) matched."
+    )
 
 
 @pytest.mark.django_db
@@ -136,7 +138,7 @@ def _select_all_and_act(client, query: str, **extra):
             "action": "resync_with_dqt",
             "select_across": "1",
             "index": "0",
-            helpers.ACTION_CHECKBOX_NAME: [str(Trainee.objects.first().pk)],
+            helpers.ACTION_CHECKBOX_NAME: [str(Trainee.objects.values_list("pk", flat=True)[0])],
             **extra,
         },
     )

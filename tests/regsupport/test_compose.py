@@ -113,3 +113,22 @@ def test_the_two_workers_profile_adds_one_worker_of_each_kind_on_the_same_queues
         assert second["profiles"] == ["two-workers"]
         assert second["command"] == services[name]["command"]
         assert "profiles" not in services[name]
+
+
+def test_web_is_healthy_only_when_readyz_passes_and_workers_and_beat_by_their_heartbeat():
+    """/readyz answers 503 when any check fails, which fails urlopen, and so the check."""
+    services = _compose()["services"]
+    web = " ".join(services["web"]["healthcheck"]["test"])
+    assert "urlopen('http://127.0.0.1:8000/readyz'" in web
+    for name in ("worker", "dqtworker", "worker-2", "dqtworker-2"):
+        hostname = services[name]["command"][services[name]["command"].index("--hostname") + 1]
+        check = services[name]["healthcheck"]["test"]
+        assert check[1] == "python manage.py heartbeat --worker " + hostname.replace(
+            "%h", "$$HOSTNAME"
+        ), name
+    assert services["beat"]["healthcheck"]["test"][1:] == [
+        "python",
+        "manage.py",
+        "heartbeat",
+        "--beat",
+    ]

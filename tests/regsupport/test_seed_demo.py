@@ -47,3 +47,47 @@ def test_demo_data_from_before_the_dqt_jobs_gets_its_dead_jobs_on_the_next_run()
     call_command("seed_demo", trainees=100)
     assert Job.objects.filter(task_name__startswith="dqt.", state="dead").count() >= 8
     assert Trainee.objects.count() == 100
+
+
+def test_the_demo_shows_every_support_tool(tmp_path, capsys):
+    from dqt import jobs as dqt_jobs
+    from dqt.fake.state import FakeDqtState
+    from dqt.models import TrnRequest
+    from dqt.selectors import pending_awards, pending_trns
+    from jobs.models import Job
+    from trainees.services import parse_duplicates_csv, trainees_remove_duplicates
+
+    state_file = tmp_path / "fake-dqt.json"
+    call_command("seed_demo", fake_dqt_state=state_file)
+    out = capsys.readouterr().out
+
+    # Duplicates to remove, and the CSV that removes them.
+    csv_text = out[out.index("trainee_id,email") :]
+    removal = trainees_remove_duplicates(
+        rows=parse_duplicates_csv(csv_text), reason="demo", actor=None, dry_run=True
+    )
+    assert len(removal.discarded) == 3
+    # A deleted record, with Register's reason, to restore.
+    (deleted,) = Trainee.objects.discarded()
+    assert deleted.history.first().history_change_reason.startswith(
+        "Trainee did not start training: "
+    )
+    # Pending TRNs: none asked, DQT reviewing, DQT has given a TRN, DQT refused.
+    pending = list(pending_trns())
+    requests = {t.pk: getattr(t, "dqt_trn_request", None) for t in pending}
+    assert any(r is None for r in requests.values())
+    states = [r.state for r in requests.values() if r is not None]
+    assert states.count(TrnRequest.State.REQUESTED) >= 2
+    assert TrnRequest.State.FAILED in states
+    dqt = FakeDqtState()
+    dqt.load(state_file)
+    assigned = [r for r in dqt.trn_request_list() if r.get("trn")]
+    waiting = [r for r in requests.values() if r and r.state == TrnRequest.State.REQUESTED]
+    assert {str(r.request_id) for r in waiting} & {r["requestId"] for r in assigned}
+    # Pending awards: a dead award job, and trainees whose award job has not failed.
+    recommended = list(pending_awards())
+    dead_awards = Job.objects.filter(
+        task_name=dqt_jobs.RECOMMEND_FOR_AWARD, state="dead", trainee__in=recommended
+    )
+    assert dead_awards.exists()
+    assert len(recommended) > dead_awards.count()

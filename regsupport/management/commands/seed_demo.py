@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from regsupport.demo import DEMO_LOGINS, ensure_demo_logins, seed_demo
+from regsupport.demo import DEMO_LOGINS, demo_duplicates_csv, ensure_demo_logins, seed_demo
 
 
 class Command(BaseCommand):
@@ -25,3 +25,9 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already present; nothing seeded.")
         for username, (password, role) in DEMO_LOGINS.items():
             self.stdout.write(f"  login {username} / {password} ({role or 'superuser'})")
+        duplicates = demo_duplicates_csv()
+        if duplicates.count("\n") > 1:
+            self.stdout.write(
+                "Duplicates to remove (Trainees → Remove duplicates (CSV)), keeping the first:\n"
+                + duplicates
+            )

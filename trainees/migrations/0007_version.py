@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("trainees", "0005_dqt_fields_and_outcome_date"),
+        ("trainees", "0006_apply_trainee_fields"),
     ]
 
     operations = [

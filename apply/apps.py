@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ApplyConfig(AppConfig):
+    name = "apply"
+    verbose_name = "Apply"
