@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt bench clean services-stop
+.PHONY: run test lint fmt bench chaos clean services-stop shell manage
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,14 @@ $(STAMP): pyproject.toml constraints.txt
 
 run: $(STAMP)
 	$(PY) -m regsupport.devrun run
+
+# A Django shell, or any manage.py command, on the database, Redis and fake DQT that
+# `make run` uses (docs/development.md): make shell; make manage ARGS="dead_jobs --status 404"
+shell: $(STAMP)
+	$(PY) -m regsupport.devrun manage shell
+
+manage: $(STAMP)
+	$(PY) -m regsupport.devrun manage $(ARGS)
 
 test: $(STAMP)
 	@scripts/ensure-chromium || true
@@ -30,6 +38,13 @@ fmt: $(STAMP)
 # The jobs benchmark (docs/benchmarks.md): its own database regsupport_bench, about 5 minutes (plus ~1 minute the first time, to make the data).
 bench: $(STAMP)
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
+
+# The chaos suite's full form (docs/reliability.md): 5,000 DQT jobs through two workers while
+# workers are killed, Redis is flushed, PostgreSQL restarts and DQT fails; on private servers,
+# about 10 minutes. `make test` runs a short form (tests/jobs/test_chaos.py).
+CHAOS_ARGS ?= --jobs 5000 --concurrency 20 --seconds 3600
+chaos: $(STAMP)
+	$(PY) -m tests.chaos $(CHAOS_ARGS) --report var/chaos-report.json
 
 services-stop: $(STAMP)
 	$(PY) -m regsupport.devservices stop

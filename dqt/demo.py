@@ -398,6 +398,9 @@ def seed_pending_trns(dqt: FakeDqtState) -> list[Trainee]:
         delay = dqt.config.trn_delay_seconds
         dqt.configure(trn_delay_seconds=None)
         for trainee, days in ((reviewing, 3), (assigned, 2)):
+            # Submitted that many days ago, so the poll is within its deadline.
+            trainee.submitted_for_trn_at = timezone.now() - timedelta(days=days)
+            trainee.save_with_reason(f"{REASON}: submitted {days} days ago")
             register = jobs.register_for_trn.enqueue(trainee=trainee, trainee_id=trainee.pk)
             runner.run(register.pk)
             poll = Job.objects.filter(trainee=trainee, task_name=jobs.RETRIEVE_TRN).latest("pk")

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from jobs.diagnosis import Diagnosis, DiagnosisAction
 from jobs.models import Job
+from regsupport.dates import uk_date
 from regsupport.fixes import Fix
 from trainees.fixes import ChangeTrainingRoute
 from trainees.models import Trainee
@@ -239,7 +240,7 @@ def _side_by_side(trainee: Trainee, record: dict | None, problem: str) -> list[t
         (f"DQT's {trainee.award_type} date", dqt_award_date(trainee, record) or "—"),
     ]
     if trainee.outcome_date:
-        facts.append(("Register's outcome date", trainee.outcome_date.isoformat()))
+        facts.append(("Register's outcome date", uk_date(trainee.outcome_date)))
     return facts
 
 
@@ -601,9 +602,7 @@ def _poll_timed_out(job: Job, trainee: Trainee) -> Diagnosis:
             ("Old deadline", str(job.arguments.get("timeout_after", "—"))),
             ("TRN request", _trn_request_fact(trainee)),
         ],
-        actions=[
-            _fix(job, fixes.PollAgain, f"Poll again until {default_new_deadline():%-d %b %Y}")
-        ],
+        actions=[_fix(job, fixes.PollAgain, f"Poll again until {uk_date(default_new_deadline())}")],
     )
 
 

@@ -11,6 +11,7 @@ from django import forms
 from django.urls import reverse
 
 from jobs.models import Job
+from regsupport.dates import uk_date
 from regsupport.fixes import Fix, FixPlan, register
 from trainees.models import Trainee
 
@@ -154,7 +155,7 @@ class PollAgain(PollFix):
         return services.dqt_poll_again(job=obj, until=params["until"], reason=reason, actor=actor)
 
     def done(self, result: Job, **params: Any) -> str:
-        return f"Polling DQT for the TRN until {params['until']:%-d %b %Y}."
+        return f"Polling DQT for the TRN until {uk_date(params['until'])}."
 
 
 @register
@@ -175,7 +176,7 @@ class Reregister(PollFix):
         )
 
     def done(self, result: Job, **params: Any) -> str:
-        return f"Registering with DQT again; polling until {params['until']:%-d %b %Y}."
+        return f"Registering with DQT again; polling until {uk_date(params['until'])}."
 
 
 @register

@@ -33,7 +33,7 @@ from .errors import (
     TraineeMissingData,
     TraineeUpdateMissingTrn,
 )
-from .models import TrnRequest
+from .models import DqtTeacher, TrnRequest
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +173,10 @@ def retrieve_trn(
         trainee.save_with_reason(f"{SYSTEM_REASON}: TRN received")
         trn_request.response = answer
         _mark_received(trn_request)
+        # DQT made this teacher from our request, and a teacher made through the API takes
+        # personal details from Register (teaching-record-system, DataverseAdapter
+        # .CreateTeacher.cs: dfeta_AllowPiiUpdatesFromRegister = true): no lookup needed.
+        keep_teacher_copy(trn=trn, allow_pii_updates=True)
         if then_update and trainee.state in UPDATABLE_STATES:
             update_trainee.enqueue(trainee=trainee, trainee_id=trainee.pk)
         return
@@ -238,13 +242,36 @@ def update_trainee(job, *, trainee_id: int) -> None:
 
 
 def _pii_updates_allowed(client: DqtClient, trainee: Trainee) -> bool:
-    """Names, email and sex go to DQT only when DQT allows it for this teacher (Register read
-    ``allowPIIUpdates`` from its synced copy; we ask). A failed lookup sends no PII: the
+    """Names, email, sex and date of birth go to DQT only when DQT allows it for this
+    teacher. Register read ``allowPIIUpdates`` from its copy of DQT's teacher, not from DQT
+    (``app/lib/dqt/params/update.rb``, ``trainee.dqt_teacher.allowed_pii_updates``), so its
+    update was one call; so is ours while our copy (``DqtTeacher``) is fresh. Without one,
+    DQT is asked and the answer kept. A failed lookup sends no PII and keeps nothing: the
     update itself will then say what is wrong."""
+    max_age = timedelta(days=float(app_settings.get("dqt.teacher_copy_max_age_days", 7)))
+    copy = (
+        DqtTeacher.objects.filter(trn=trainee.trn, synced_at__gt=timezone.now() - max_age)
+        .values_list("allow_pii_updates", flat=True)
+        .first()
+    )
+    if copy is not None:
+        return copy
     try:
-        return bool(client.get_teacher(trainee.trn).get("allowPIIUpdates"))
+        allowed = bool(client.get_teacher(trainee.trn).get("allowPIIUpdates"))
     except DqtError:
         return False
+    keep_teacher_copy(trn=trainee.trn, allow_pii_updates=allowed)
+    return allowed
+
+
+def keep_teacher_copy(*, trn: str, allow_pii_updates: bool) -> None:
+    """Write (or refresh) our copy of DQT's teacher, in one statement."""
+    DqtTeacher.objects.bulk_create(
+        [DqtTeacher(trn=trn, allow_pii_updates=allow_pii_updates, synced_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["trn"],
+        update_fields=["allow_pii_updates", "synced_at"],
+    )
 
 
 @job_type(WITHDRAW_TRAINEE, label="DQT Withdraw Trainee", queue="dqt", ordered=True, max_attempts=5)

@@ -40,6 +40,24 @@ class TrnRequest(AuditedModel):
         return (timezone.localdate() - timezone.localdate(self.created_at)).days
 
 
+class DqtTeacher(models.Model):
+    """Our copy of what an update needs to know of DQT's teacher: whether DQT takes personal
+    details from Register for them (``allowPIIUpdates``). Register kept the same copy
+    (``dqt_teachers.allowed_pii_updates``, refreshed weekly by ``Dqt::SyncTeachersJob``) and
+    its update job made no other call; ours is refreshed by the update itself when older than
+    ``dqt.teacher_copy_max_age_days``. DQT's data, written only by DQT jobs: not audited."""
+
+    trn = models.CharField(max_length=7, primary_key=True)
+    allow_pii_updates = models.BooleanField()
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "DQT teacher (copy)"
+
+    def __str__(self) -> str:
+        return f"DQT teacher {self.trn}"
+
+
 class Resync(models.Model):
     """A bulk resync: one DQT update queued for every sendable trainee a filter matched,
     with who asked, why, and what was left out. Its jobs are in ``entries``; the progress

@@ -17,7 +17,6 @@ from typing import Any
 
 import requests
 from django.db.models import F, QuerySet
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from jobs.models import Job
@@ -143,25 +142,27 @@ def _days(since: datetime | None) -> int | None:
 
 
 def pending_trns(sort: str = "days_waiting") -> QuerySet[Trainee]:
-    """Kept trainees submitted for TRN, longest waiting first (or in Register's id order).
-    Waiting counts from the TRN request, else from the submission."""
+    """Kept trainees submitted for TRN. As in Register, days waiting count from the TRN
+    request, and those waiting longest come first; trainees without a request (DQT was
+    never asked) count as 0 days and come last. ``register``: by id."""
     trainees = (
         Trainee.objects.kept()
         .filter(state=Trainee.State.SUBMITTED_FOR_TRN)
         .select_related("dqt_trn_request", "provider")
-        .annotate(waiting_since=Coalesce("dqt_trn_request__created_at", "submitted_for_trn_at"))
     )
     if sort == "register":
         return trainees.order_by("pk")
-    return trainees.order_by(F("waiting_since").asc(nulls_last=True), "pk")
+    return trainees.order_by(F("dqt_trn_request__created_at").asc(nulls_last=True), "pk")
 
 
 def pending_trn_rows(trainees: list[Trainee]) -> list[PendingRow]:
     latest = _latest_jobs([t.pk for t in trainees], (jobs.REGISTER_FOR_TRN, jobs.RETRIEVE_TRN))
-    # ``waiting_since`` is the annotation ``pending_trns`` adds.
-    return [
-        PendingRow(t, _days(getattr(t, "waiting_since", None)), latest.get(t.pk)) for t in trainees
-    ]
+    return [PendingRow(t, _request_days(t), latest.get(t.pk)) for t in trainees]
+
+
+def _request_days(trainee: Trainee) -> int | None:
+    request = getattr(trainee, "dqt_trn_request", None)
+    return _days(request.created_at) if request is not None else None
 
 
 def pending_awards(sort: str = "days_waiting") -> QuerySet[Trainee]:

@@ -23,6 +23,7 @@ from django.utils import timezone
 from jobs.models import Job
 from jobs.services import BULK_BATCH, enqueue_many, job_discard, job_retry
 from regsupport.audit import audit_context, clean_reason
+from regsupport.dates import uk_date
 from regsupport.fixes import FixPlan
 from trainees.models import Trainee
 from trainees.services.base import refuse_dqt_rule_breaks
@@ -56,6 +57,15 @@ def _dead(job: Job, *task_names: str, fix: str, lock: bool = True) -> tuple[Job,
     if job.trainee_id is None:
         raise DqtFixError(f"Job {job.pk} names no trainee.")
     return job, job.trainee_id
+
+
+def _locked(trainee: Trainee) -> Trainee:
+    """The trainee's row, locked for the fix's transaction and read afresh."""
+    return (
+        Trainee.objects.select_for_update(of=("self",))
+        .select_related("provider")
+        .get(pk=trainee.pk)
+    )
 
 
 def _end_of_day(day: date) -> datetime:
@@ -127,7 +137,7 @@ def dqt_award_on_register_only_plan(*, job: Job) -> FixPlan:
     awarded_on = _dqt_award(trainee, record)
     row = training_record(trainee, record)
     kind = trainee.award_type
-    outcome = trainee.outcome_date.isoformat() if trainee.outcome_date else "none"
+    outcome = uk_date(trainee.outcome_date) if trainee.outcome_date else "none"
     dqt_provider = (
         f"UKPRN {(row.get('provider') or {}).get('ukprn')} ({row.get('result')})"
         if row
@@ -135,11 +145,11 @@ def dqt_award_on_register_only_plan(*, job: Job) -> FixPlan:
     )
     plan = FixPlan(
         changes=[
-            f"{kind} date — DQT: {awarded_on.isoformat()} · Register's outcome date: {outcome}",
+            f"{kind} date — DQT: {uk_date(awarded_on)} · Register's outcome date: {outcome}",
             f"Provider — DQT's training: {dqt_provider} · Register: {trainee.provider.name} "
             f"(UKPRN {trainee.provider.ukprn})",
             f"{trainee.full_name} is awarded on Register with DQT's {kind} date, "
-            f"{awarded_on:%-d %b %Y}.",
+            f"{uk_date(awarded_on)}.",
             "Nothing is sent to DQT, which already holds the award.",
             "The failed award job is discarded with your reason.",
         ]
@@ -164,11 +174,7 @@ def dqt_award_on_register_only(*, job: Job, reason: str, actor: Any) -> Trainee:
     DQT holds no award."""
     reason = clean_reason(reason)
     job, trainee = _award_job(job)
-    trainee = (
-        Trainee.objects.select_for_update(of=("self",))
-        .select_related("provider")
-        .get(pk=trainee.pk)
-    )
+    trainee = _locked(trainee)
     awarded_on = _dqt_award(trainee, _live_record(trainee, doing="nothing was awarded"))
     trainee.award(jobs.award_moment(awarded_on))
     trainee.save_with_reason(reason, actor=actor)
@@ -215,9 +221,9 @@ def dqt_poll_again(*, job: Job, until: date, reason: str, actor: Any) -> Job:
     job, trainee_id = _dead(job, jobs.RETRIEVE_TRN, jobs.UPDATE_TRAINEE, fix="poll_again")
     deadline = _end_of_day(until).isoformat()
     if job.task_name == jobs.RETRIEVE_TRN:
-        job.arguments = {**job.arguments, "timeout_after": deadline}
-        job.save_without_historical_record(update_fields=["arguments"])
-        return job_retry(job=job, actor=actor, reason=reason)
+        # On the retry's own history row, so the new deadline is kept with the reason.
+        arguments = {**job.arguments, "timeout_after": deadline}
+        return job_retry(job=job, actor=actor, reason=reason, arguments=arguments)
     trn_request = TrnRequest.objects.filter(trainee_id=trainee_id).first()
     if trn_request is None:
         raise DqtFixError(
@@ -313,11 +319,7 @@ def dqt_send_update(*, trainee: Trainee, reason: str, actor: Any) -> Job:
     """Queue DQT Update Trainee for the trainee now (e.g. once a route change's cleared
     dates are re-entered), with the reason and actor on the job's history."""
     reason = clean_reason(reason)
-    trainee = (
-        Trainee.objects.select_for_update(of=("self",))
-        .select_related("provider")
-        .get(pk=trainee.pk)
-    )
+    trainee = _locked(trainee)
     check_send_update(trainee=trainee)
     job = jobs.update_trainee.enqueue(trainee=trainee, trainee_id=trainee.pk)
     with audit_context(job, reason=reason, actor=actor):
@@ -378,7 +380,7 @@ def dqt_check_for_trn(*, trainee: Trainee, reason: str, actor: Any) -> str | Non
     from .selectors import console_client
 
     reason = clean_reason(reason)
-    trainee = Trainee.objects.select_for_update(of=("self",)).get(pk=trainee.pk)
+    trainee = _locked(trainee)
     check_pending_trn(trainee=trainee)
     trn_request = _trn_request(trainee)
     try:
@@ -435,11 +437,7 @@ def dqt_resubmit_for_trn(*, trainee: Trainee, reason: str, actor: Any) -> Job:
     one. Here the request goes through the ledger like any other DQT call: the trainee's
     unfinished TRN jobs are discarded first, so the new one waits behind none of them."""
     reason = clean_reason(reason)
-    trainee = (
-        Trainee.objects.select_for_update(of=("self",))
-        .select_related("provider")
-        .get(pk=trainee.pk)
-    )
+    trainee = _locked(trainee)
     check_pending_trn(trainee=trainee)
     for job in _trn_jobs(trainee):
         job_discard(job=job, actor=actor, reason=f"Superseded by a re-submission for TRN: {reason}")

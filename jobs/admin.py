@@ -5,6 +5,7 @@ messages."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,7 +16,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -26,13 +27,24 @@ from django.utils.http import urlencode
 from providers.models import Provider
 from regsupport.admin_site import ConsoleTool, console_site
 from regsupport.admin_tools import AuditedAdmin, Confirmation, confirm_action
+from regsupport.dates import readable
 from regsupport.ids import parse_id, parse_number
 from trainees.models import Trainee
+from trainees.selectors import trainees_matching
 
 from . import columns, registry, services, views
 from .diagnosis import diagnose
 from .models import DeadJob, Job
-from .selectors import distinct_dead_values
+from .selectors import distinct_dead_values, retry_batch, retry_batch_marker
+
+# A blocked job's note names the earlier job it waits for (jobs/ledger.py).
+BLOCKER = re.compile(r"job (?P<id>\d+)")
+
+
+def _argument(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True)
+    return str(readable(value))
 
 
 class DeferredJoinPaginator(Paginator):
@@ -140,6 +152,23 @@ class ProviderFilter(admin.SimpleListFilter):
         )
 
 
+class RetryBatchFilter(admin.SimpleListFilter):
+    """The jobs one bulk retry sent back (where *Retry selected* leads); offered only when
+    the URL names a retry."""
+
+    title = "retried together"
+    parameter_name = "retried"
+
+    def lookups(self, request, model_admin):
+        value = self.value()
+        return [(value, "These jobs")] if value else []
+
+    def queryset(self, request, queryset):
+        if (value := self.value()) is None:
+            return queryset
+        return queryset.filter(pk__in=retry_batch(value).values("pk"))
+
+
 class DaysWaitingFilter(admin.SimpleListFilter):
     title = "days waiting"
     parameter_name = "days"
@@ -193,7 +222,24 @@ class JobPageMixin(AuditedAdmin):
         if not job.trainee_id:
             return "—"
         url = reverse("admin:trainees_trainee_change", args=[job.trainee_id])
-        return format_html('<a href="{}">{}</a>', url, job.trainee_id)
+        return format_html('<a href="{}">{}</a>', url, job.trainee.full_name or job.trainee_id)
+
+    @admin.display(description="note")
+    def note_display(self, job):
+        """The note, with the job a blocked job waits for as a link to it."""
+        if not job.note:
+            return "—"
+        match = BLOCKER.search(job.note)
+        if match is None:
+            return job.note
+        url = reverse("admin:jobs_job_change", args=[match["id"]])
+        return format_html(
+            '{}<a href="{}">job {}</a>{}',
+            job.note[: match.start()],
+            url,
+            match["id"],
+            job.note[match.end() :],
+        )
 
     @admin.display(description="state")
     def state_display(self, job):
@@ -203,7 +249,19 @@ class JobPageMixin(AuditedAdmin):
 
     @admin.display(description="arguments")
     def arguments_display(self, job):
-        return format_html("<pre>{}</pre>", json.dumps(job.arguments, indent=2, sort_keys=True))
+        if not isinstance(job.arguments, dict) or not job.arguments:
+            return format_html("<pre>{}</pre>", json.dumps(job.arguments))
+        return format_html(
+            '<table class="job-arguments">{}</table>',
+            format_html_join(
+                "",
+                "<tr><th>{}</th><td>{}</td></tr>",
+                (
+                    (name.replace("_", " ").capitalize(), _argument(value))
+                    for name, value in sorted(job.arguments.items())
+                ),
+            ),
+        )
 
     @admin.display(description="attempts with errors")
     def attempts_display(self, job):
@@ -215,7 +273,7 @@ class JobPageMixin(AuditedAdmin):
             (
                 (
                     e.get("attempt"),
-                    e.get("at"),
+                    readable(e.get("at")),
                     e.get("status") or "—",
                     e.get("code") or "—",
                     e.get("title") or "—",
@@ -340,7 +398,10 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
         DaysWaitingFilter,
     ]
     search_fields = ["error_message"]  # shows the box; the search itself is below
-    search_help_text = "Trainee id, slug or TRN, or text in the error."
+    search_help_text = (
+        "Trainee id, slug, TRN or email, or the start of the trainee's names "
+        '("Ada Love"); otherwise text in the error.'
+    )
     list_per_page = 100
     show_full_result_count = False
     paginator = DeadJobPaginator
@@ -365,7 +426,7 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
         "error_fields",
         "error_message",
         "attempts_display",
-        "note",
+        "note_display",
         "discarded_at",
         "discard_reason",
     ]
@@ -402,12 +463,11 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        trainees = Q(slug=term) | Q(trn=term)
-        if (trainee_id := parse_id(term)) is not None:
-            trainees |= Q(pk=trainee_id)
-        trainee_ids = list(Trainee.objects.filter(trainees).values_list("pk", flat=True)[:50])
-        if trainee_ids:
-            return queryset.filter(trainee_id__in=trainee_ids), False
+        if trainee_ids := trainees_matching(term):
+            by_trainee = queryset.filter(trainee_id__in=trainee_ids)
+            # Words that start a trainee's name may also be error text ("Teacher").
+            if by_trainee.exists():
+                return by_trainee, False
         return queryset.filter(error_message__icontains=term), False
 
     def changelist_view(self, request, extra_context=None):
@@ -441,30 +501,50 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
             raise PermissionDenied
         jobs = self.filtered_queryset(request)
         task_name = request.GET.get("task_name")
-        label = registry.label_for(task_name) if task_name else "Dead jobs"
+        label = registry.label_for(task_name) if task_name else "all types"
         return views.dead_jobs_csv_response(jobs, label=label)
 
     def _confirm_count_intro(self, request, queryset):
         if request.POST.get("select_across") == "1":
-            return (
-                "You are acting on every dead job matching the current filter"
-                f"{_filter_text(request)}, on every page."
-            )
+            return "You are acting on every dead job matching the current filter, on every page:"
         return "You are acting on the jobs you ticked."
+
+    def _confirm_filters(self, request) -> list[str]:
+        """The list's filter and search, a line each, for a bulk confirmation page."""
+        if request.POST.get("select_across") != "1":
+            return []
+        lines = []
+        params = request.GET.copy()
+        for filter_class in self.list_filter:
+            spec = filter_class(request, params.copy(), self.model, self)
+            if (value := spec.value()) is not None:
+                shown = dict(spec.lookup_choices).get(value, value)
+                lines.append(f"{str(spec.title).capitalize()}: {shown}")
+        if term := request.GET.get("q", "").strip():
+            lines.append(f"Search: {term}")
+        return lines or ["No filter: all dead jobs"]
 
     @admin.action(description="Retry selected dead jobs", permissions=["retry"])
     def retry_selected(self, request, queryset):
-        def perform(form):
-            count = queryset.retry(actor=request.user, reason=form.cleaned_data["reason"])
-            return f"{count} jobs will be retried imminently, oldest first."
+        retried: list[str] = []
 
-        return confirm_action(
+        def perform(form):
+            reason = form.cleaned_data["reason"]
+            count = queryset.retry(actor=request.user, reason=reason)
+            retried.append(retry_batch_marker(actor=request.user, reason=reason) or "")
+            return (
+                f"{count} jobs will be retried imminently, oldest first. Below: those jobs "
+                "and their states now (reload to follow them)."
+            )
+
+        response = confirm_action(
             self,
             request,
             queryset,
             confirmation=Confirmation(
                 title="Retry dead jobs?",
                 intro=self._confirm_count_intro(request, queryset),
+                filters=self._confirm_filters(request),
                 changes=[
                     "Each job goes back in its queue, oldest first, so a trainee's "
                     "earlier jobs run before later ones."
@@ -472,6 +552,14 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
             ),
             perform=perform,
         )
+        if response is None and retried and retried[0]:
+            # The retried jobs have left this list (no longer dead): show them where every
+            # job is, with their new states.
+            url = reverse("admin:jobs_job_changelist")
+            return HttpResponseRedirect(
+                f"{url}?{urlencode({RetryBatchFilter.parameter_name: retried[0]})}"
+            )
+        return response
 
     @admin.action(description="Discard selected jobs", permissions=["discard"])
     def discard_selected(self, request, queryset):
@@ -486,6 +574,7 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
             confirmation=Confirmation(
                 title="Discard dead jobs?",
                 intro=self._confirm_count_intro(request, queryset),
+                filters=self._confirm_filters(request),
                 changes=[
                     "The jobs will never run again; each is kept, marked discarded, "
                     "with your reason in its history."
@@ -493,11 +582,6 @@ class DeadJobAdmin(JobPageMixin, AuditedAdmin):
             ),
             perform=perform,
         )
-
-
-def _filter_text(request) -> str:
-    shown = {k: v for k, v in request.GET.items() if k not in ("p", "o")}
-    return f" ({urlencode(shown)})" if shown else " (no filter: all dead jobs)"
 
 
 @admin.register(Job)
@@ -514,9 +598,9 @@ class JobAdmin(JobPageMixin, AuditedAdmin):
         "run_after",
         "created_at",
         "error_status",
-        "note",
+        "note_display",
     ]
-    list_filter = ["state", "queue", JobTypeFilter]
+    list_filter = ["state", "queue", JobTypeFilter, RetryBatchFilter]
     list_per_page = 100
     show_full_result_count = False
     paginator = DeferredJoinPaginator

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from html import escape
 from operator import itemgetter
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -22,13 +23,14 @@ from django.db.models import (
     CharField,
     F,
     Func,
+    IntegerField,
     JSONField,
     QuerySet,
     TextField,
     Value,
     When,
 )
-from django.db.models.expressions import Expression
+from django.db.models.expressions import Expression, RawSQL
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf
 from django.urls import reverse
 from django.utils import timezone
@@ -73,14 +75,19 @@ class Column:
     """One column; Django's admin takes it as a ``list_display`` entry (header, sorting)."""
 
     name: str  # the list's field name (its cells' class field-<name>); the CSV's header
-    value: str | Callable[[], Expression]
+    # A field path, or a function giving the expression (given the CSV's jobs when
+    # ``of_jobs``: a value that depends on which jobs are written).
+    value: str | Callable[..., Expression]
     label: str = ""  # the list's header
     csv_name: str = ""  # the CSV's header, when it is not the name
     cell: Cell = text()
     ordering: str | None = None
+    of_jobs: bool = False
 
-    def expression(self) -> str | Expression:
-        return self.value if isinstance(self.value, str) else self.value()
+    def expression(self, jobs: QuerySet[Any] | None = None) -> str | Expression:
+        if isinstance(self.value, str):
+            return self.value
+        return self.value(jobs) if self.of_jobs else self.value()
 
     @property
     def csv_header(self) -> str:
@@ -108,7 +115,7 @@ class Column:
 # --- derived values, as SQL ---------------------------------------------------------------
 
 
-def _labels(field: str, labels: Iterable[tuple[Any, Any]]) -> Expression:
+def _labels(field: str | Expression, labels: Iterable[tuple[Any, Any]]) -> Expression:
     """The label of the field's value, looked up in a JSON object of the labels: one
     expression however many labels (a CASE branch per label is slower to build)."""
     return Func(
@@ -144,19 +151,85 @@ def _full_name() -> Expression:
     )
 
 
-def _trainee_url() -> Expression:
+def _page_url(url_name: str, id_field: str) -> Expression:
+    """The admin page's full address, from the configured site address (``base_url``)."""
     base_url = str(app_settings.get("base_url")).rstrip("/")
-    before, after = reverse("admin:trainees_trainee_change", args=[0]).split("/0/", 1)
+    before, after = reverse(url_name, args=[0]).split("/0/", 1)
     return Case(
-        When(trainee__isnull=True, then=Value("")),
+        When(**{f"{id_field}__isnull": True}, then=Value("")),
         default=Concat(
             Value(f"{base_url}{before}/"),
-            Cast("trainee_id", TextField()),
+            Cast(id_field, TextField()),
             Value(f"/{after}"),
             output_field=TextField(),
         ),
         output_field=TextField(),
     )
+
+
+def _trainee_url() -> Expression:
+    return _page_url("admin:trainees_trainee_change", "trainee_id")
+
+
+def _job_url() -> Expression:
+    return _page_url("admin:jobs_deadjob_change", "id")
+
+
+def _days_waiting_sql() -> Expression:
+    """Whole days since the job was created, counted in the console's time zone as the
+    list counts them."""
+    zone = timezone.get_current_timezone_name()
+    return RawSQL(
+        '((now() AT TIME ZONE %s)::date - ("jobs_job"."created_at" AT TIME ZONE %s)::date)',
+        (zone, zone),
+        output_field=IntegerField(),
+    )
+
+
+# What the list's diagnosis reads of a job (``diagnose(row, detailed=False)``); the message
+# with its numbers masked and cut short, since the diagnoses read its start and words, and
+# a trainee id in it would make every job a kind of its own.
+_MASKED_MESSAGE = Func(
+    Func(F("error_message"), Value("[0-9]+"), Value("#"), Value("g"), function="regexp_replace"),
+    Value(160),
+    function="left",
+    output_field=TextField(),
+)
+_DIAGNOSIS_FIELDS = ("task_name", "error_status", "error_code", "error_title", "error_fields")
+# More kinds than this in one download: the rest get no diagnosis, rather than a query
+# the size of the list.
+MAX_DIAGNOSIS_KINDS = 2000
+
+
+def _diagnosis_key() -> Expression:
+    return Func(
+        Value("|"),
+        *[Coalesce(Cast(f, TextField()), Value("")) for f in _DIAGNOSIS_FIELDS],
+        _MASKED_MESSAGE,
+        function="CONCAT_WS",
+        output_field=TextField(),
+    )
+
+
+def _diagnosis(jobs: QuerySet[Any]) -> Expression:
+    """The list's diagnosis title for every job of the CSV, in SQL: each kind of failure in
+    ``jobs`` is diagnosed once in Python, then looked up by its key, so the CSV is still one
+    query written by ``COPY``."""
+    kinds = (
+        jobs.order_by()
+        .annotate(diagnosis_key=_diagnosis_key(), masked_message=_MASKED_MESSAGE)
+        .values_list("diagnosis_key", *_DIAGNOSIS_FIELDS, "masked_message")
+        .distinct()[:MAX_DIAGNOSIS_KINDS]
+    )
+    titles = []
+    for key, *values in kinds:
+        job = SimpleNamespace(
+            pk=None, trainee_id=None, **dict(zip(_DIAGNOSIS_FIELDS, values, strict=False))
+        )
+        job.error_message = values[-1]
+        found = diagnose(job, detailed=False)
+        titles.append((key, found.title if found else ""))
+    return Coalesce(_labels(_diagnosis_key(), titles), Value(""), output_field=TextField())
 
 
 # --- list cells -----------------------------------------------------------------------------
@@ -242,6 +315,9 @@ CSV_COLUMNS = (
     Column("job_id", "id"),
     JOB_TYPE,
     Column("url", _trainee_url),
+    Column("job_url", _job_url),
+    Column("diagnosis", _diagnosis, of_jobs=True),
+    Column("days_waiting", _days_waiting_sql),
     TRN,
     DATE_OF_BIRTH,
     NAME,
@@ -366,7 +442,7 @@ def csv_values(jobs: QuerySet[Any]) -> QuerySet[Any]:
     """The CSV's rows as one query, its columns in ``CSV_COLUMNS`` order, each text cell safe
     to open in a spreadsheet (``regsupport.csv_safety``): whatever a column declares, its
     value is checked if it is text, so a new column is covered too."""
-    return jobs.values_list(*[SafeCsvText(_as_expression(c.expression())) for c in CSV_COLUMNS])
+    return jobs.values_list(*[SafeCsvText(_as_expression(c.expression(jobs))) for c in CSV_COLUMNS])
 
 
 def _as_expression(value: str | Expression) -> F | Expression:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from regsupport.dates import readable
+
 from .models import Job
 
 logger = logging.getLogger(__name__)
@@ -26,6 +28,12 @@ class Diagnosis:
     explanation: str
     facts: list[tuple[str, str]] = field(default_factory=list)
     actions: list[DiagnosisAction] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # A fact that is a date or a time reads as the rest of the console does, however
+        # the diagnoser wrote it (str() of a datetime, an ISO string from DQT).
+        facts = [(label, readable(value)) for label, value in self.facts]
+        object.__setattr__(self, "facts", facts)
 
 
 _diagnosers: list[Callable] = []

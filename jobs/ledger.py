@@ -54,7 +54,7 @@ CLAIMABLE = [*RUNNABLE_NOW, *RUNNABLE_WHEN_DUE]
 _IS_CLAIMABLE = f"state IN ({', '.join(['%s'] * len(CLAIMABLE))})"
 
 # What a claim loads: what running a job needs. The rest of the row is deferred; Django
-# loads it if a job function asks (a failure reads ``errors`` that way).
+# loads it if a job function asks (a failure appends to ``errors`` in SQL, see ``fail``).
 _CLAIM_FIELDS = [
     "id",
     "task_name",
@@ -404,13 +404,16 @@ def fail(claim: Job, error: ParsedError, *, retry_in: float | None) -> str:
         "title": error.title,
         "message": error.message[:4000],
     }
-    errors = (list(claim.errors) + [entry])[-ERROR_HISTORY_LIMIT:]
     state = "dead" if retry_in is None else "retrying"
     run_after = None if retry_in is None else timezone.now() + timedelta(seconds=retry_in)
+    # The entry is appended (and the list cut to its last ERROR_HISTORY_LIMIT) in the same
+    # statement: reading the row's errors first would be a query on the job's own
+    # connection, outside the outcome's wait for a database that is restarting.
     recorded = _finish(
         claim,
         "state = %s, run_after = %s, finished_at = statement_timestamp(), error_status = %s, "
-        "error_code = %s, error_title = %s, error_fields = %s, error_message = %s, errors = %s",
+        "error_code = %s, error_title = %s, error_fields = %s, error_message = %s, "
+        f"errors = ({_APPEND_ERROR})",
         [
             state,
             run_after,
@@ -419,11 +422,17 @@ def fail(claim: Job, error: ParsedError, *, retry_in: float | None) -> str:
             error.title,
             Jsonb(error.fields) if error.fields else None,
             error.message,
-            Jsonb(errors),
+            Jsonb([entry]),
+            ERROR_HISTORY_LIMIT,
         ],
     )
     return state if recorded else NOT_RECORDED
 
+
+_APPEND_ERROR = f"""
+    SELECT coalesce(jsonb_agg(e ORDER BY n), '[]'::jsonb)
+    FROM jsonb_array_elements({TABLE}.errors || %s::jsonb) WITH ORDINALITY AS t(e, n)
+    WHERE n > jsonb_array_length({TABLE}.errors) + 1 - %s"""
 
 # What every outcome records of the attempt: its number, when it started, which session.
 _ATTEMPT = "attempts = %s, started_at = %s, runner_pid = pg_backend_pid()"
@@ -487,6 +496,15 @@ def _record(
         if time.monotonic() >= deadline:
             session.running.pop(claim.id, None)
             raise DatabaseUnavailable(str(last_error)) from last_error
+        if pause == 0.2:
+            # Said once per outcome: the job's work is done, so if this worker dies now the
+            # job runs again and its call goes twice.
+            logger.warning(
+                "Job %s: its outcome waits for the database (up to %s s): %s",
+                claim.id,
+                OUTCOME_WAIT_SECONDS,
+                last_error,
+            )
         time.sleep(pause)
         pause = min(pause * 2, 2.0)
 

@@ -121,9 +121,10 @@ class Job(AuditedModel):
     discard_reason = models.TextField(blank=True, default="")
 
     # Only operator actions (retry, discard, duplicate clean-up) write history rows; the
-    # worker's own bookkeeping does not (see docs/jobs.md, "What is audited").
+    # worker's own bookkeeping does not (see docs/jobs.md, "What is audited"). The
+    # arguments are kept: a fix may change them (poll again: the new deadline).
     history = HistoricalRecords(
-        excluded_fields=["errors", "arguments", "error_fields"],
+        excluded_fields=["errors", "error_fields"],
         user_model=settings.AUTH_USER_MODEL,
     )
     objects = JobQuerySet.as_manager()

@@ -8,6 +8,7 @@ import time
 from django.utils import timezone
 
 from monitoring.events import job_finished
+from regsupport.config import settings as app_settings
 
 from . import ledger, registry
 from .errors import Reschedule
@@ -71,8 +72,11 @@ def _run_claimed(claim: Job) -> str:
         error = ledger.parse_error(exc)
         retry_in = None
         if error.transient and claim.attempts < claim.max_attempts:
+            scale = float(app_settings.get("jobs.retry_wait_scale", 1))
             retry_in = ledger.backoff_seconds(
-                claim.attempts, base=job_type.retry_base_seconds, cap=job_type.retry_max_seconds
+                claim.attempts,
+                base=job_type.retry_base_seconds * scale,
+                cap=job_type.retry_max_seconds * scale,
             )
             if error.retry_after is not None:
                 retry_in = max(retry_in, error.retry_after)

@@ -10,11 +10,15 @@ waiting_jobs("default").tally()          # {"DQT Update Trainee": 12, ...}
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from django.db import connection
 from django.db.models import Count
 
 from . import registry
 from .models import Job, JobQuerySet
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def dead_jobs(task_name: str | None = None) -> JobQuerySet:
@@ -101,3 +105,30 @@ def distinct_dead_values(column: str) -> list:
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return [row[0] for row in cursor.fetchall()]
+
+
+def retry_batch_marker(*, actor, reason: str) -> str | None:
+    """Names ``actor``'s latest bulk retry with ``reason`` for a URL (``retry_batch``):
+    its history rows share one time, the retry's transaction's."""
+    latest = (
+        Job.history.model.objects.filter(
+            history_user_id=getattr(actor, "pk", None), history_change_reason=reason.strip()
+        )
+        .order_by("-history_date")
+        .values_list("history_date", flat=True)
+        .first()
+    )
+    if latest is None:
+        return None
+    return f"{getattr(actor, 'pk', '')}:{(latest - EPOCH) // timedelta(microseconds=1)}"
+
+
+def retry_batch(marker: str) -> JobQuerySet:
+    """The jobs of the bulk retry ``marker`` names; none for a marker that names none."""
+    user, _, micros = marker.partition(":")
+    if not micros.isascii() or not micros.isdigit() or not (user == "" or user.isdigit()):
+        return Job.objects.none()
+    when = EPOCH + timedelta(microseconds=int(micros))
+    rows = Job.history.model.objects.filter(history_date=when)
+    rows = rows.filter(history_user_id=int(user)) if user else rows.filter(history_user=None)
+    return Job.objects.filter(pk__in=rows.values("id"))

@@ -20,6 +20,7 @@ from simple_history.utils import bulk_update_with_history
 
 from regsupport.audit import audit_context, clean_reason
 from regsupport.config import settings as app_settings
+from regsupport.dates import uk_datetime
 
 from . import ledger, registry
 from .errors import JobError
@@ -84,8 +85,9 @@ def _require_actor_reason(reason: str | None, default: str) -> str:
 
 
 @transaction.atomic
-def job_retry(*, job: Job, actor, reason: str | None = None) -> Job:
-    """Run a dead job again, with a fresh set of attempts."""
+def job_retry(*, job: Job, actor, reason: str | None = None, arguments: dict | None = None) -> Job:
+    """Run a dead job again, with a fresh set of attempts (and ``arguments``, when given,
+    recorded on the same history row as the retry)."""
     reason = _require_actor_reason(reason, RETRY_REASON)
     job = Job.objects.select_for_update().get(pk=job.pk)
     if job.state != Job.State.DEAD:
@@ -93,7 +95,10 @@ def job_retry(*, job: Job, actor, reason: str | None = None) -> Job:
             f"Job {job.pk} is {job.get_state_display().lower()}, not dead: "
             "only dead jobs can be retried."
         )
+    record_worker_changes([job.pk])
     _mark_retried(job)
+    if arguments is not None:
+        job.arguments = arguments
     with audit_context(job, reason=reason, actor=actor):
         job.save()
     transaction.on_commit(partial(publish, job.pk, job.queue))
@@ -118,7 +123,7 @@ def job_discard(*, job: Job, actor, reason: str) -> Job:
     reason = clean_reason(reason)
     job = Job.objects.select_for_update().get(pk=job.pk)
     if job.state == Job.State.DISCARDED:
-        when = timezone.localtime(job.discarded_at).strftime("%d %b %Y %H:%M")
+        when = uk_datetime(job.discarded_at) if job.discarded_at else "an unknown date"
         raise JobError(f"Job {job.pk} was already discarded on {when}.")
     if job.state in (Job.State.SUCCEEDED, Job.State.RUNNING):
         raise JobError(
@@ -131,6 +136,7 @@ def job_discard(*, job: Job, actor, reason: str) -> Job:
             f"Job {job.pk} is running: a worker is doing it now. "
             "Wait for it to finish, then discard it if it is dead."
         )
+    record_worker_changes([job.pk])
     _mark_discarded(job, reason)
     with audit_context(job, reason=reason, actor=actor):
         job.save()
@@ -148,6 +154,7 @@ def _mark_discarded(job: Job, reason: str) -> None:
 def _save_discarded(jobs: list[Job], *, actor, reason: str | None = None) -> None:
     """Write jobs marked by ``_mark_discarded``, with a history row each: ``reason`` for
     all, or each job's own ``_change_reason`` when it is None."""
+    record_worker_changes([job.pk for job in jobs])
     bulk_update_with_history(
         jobs,
         Job,
@@ -172,8 +179,11 @@ def jobs_retry(*, jobs, actor, reason: str | None = None) -> int:
         raise JobError("None of these jobs is dead, so there is nothing to retry.")
     attempts_per_run = {t.name: t.max_attempts for t in registry.all_types()}
     retried: list[tuple[int, str]] = []
+    at = timezone.now()  # every history row of this retry: the console finds them by it
     with transaction.atomic(), connection.cursor() as cursor:
         for start in range(0, len(ids), BULK_BATCH):
+            # Before the update: the rows as the workers left them.
+            record_worker_changes(ids[start : start + BULK_BATCH], at=at)
             cursor.execute(
                 """
                 UPDATE jobs_job j SET state = 'enqueued', enqueued_at = statement_timestamp(),
@@ -185,25 +195,66 @@ def jobs_retry(*, jobs, actor, reason: str | None = None) -> int:
                 [json.dumps(attempts_per_run), ids[start : start + BULK_BATCH]],
             )
             batch = sorted(cursor.fetchall())
-            _history_rows(cursor, [job_id for job_id, _ in batch], reason=reason, actor=actor)
+            _history_rows(
+                cursor, [job_id for job_id, _ in batch], reason=reason, actor=actor, at=at
+            )
             retried.extend(batch)
         transaction.on_commit(partial(publish_many, retried))
     return len(retried)
 
 
-def _history_rows(cursor, ids: list[int], *, reason: str, actor) -> None:
-    """One history row per job, as simple-history would write on save (type "~")."""
-    history = Job.history.model
+def _history_columns() -> list[str]:
+    """The job's columns its history rows copy (all but simple-history's own)."""
     own = {"history_id", "history_date", "history_change_reason", "history_type", "history_user_id"}
-    columns = [f.column for f in history._meta.concrete_fields if f.column not in own]
+    return [f.column for f in Job.history.model._meta.concrete_fields if f.column not in own]
+
+
+WORKER_CHANGES_REASON = "Recorded by the workers while running the job (attempts, errors)"
+
+
+def record_worker_changes(ids: list[int], *, at: datetime | None = None) -> None:
+    """Before an operator changes these jobs: a history row by no one (the system) for each
+    job the workers changed since its last history row. Workers write no history, so
+    without it the operator's row would show the workers' attempts and errors as the
+    operator's changes. ``at``: the operator's rows' time, when they share one (a bulk
+    retry)."""
+    if not ids:
+        return
+    history = Job.history.model._meta.db_table
+    columns = _history_columns()
     listed = ", ".join(columns)
+    current = ", ".join(f"j.{c}" for c in columns)
+    recorded = ", ".join(f"h.{c}" for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {history}
+                ({listed}, history_date, history_change_reason, history_type, history_user_id)
+            SELECT {current}, %s, %s, '~', NULL
+            FROM jobs_job j
+            JOIN LATERAL (SELECT * FROM {history} WHERE id = j.id
+                          ORDER BY history_date DESC, history_id DESC LIMIT 1) h ON true
+            WHERE j.id = ANY(%s) AND ROW({current}) IS DISTINCT FROM ROW({recorded})
+            ORDER BY j.id""",
+            # A microsecond before the operator's rows: ``prev_record`` and the history
+            # page order by time alone, and would otherwise skip one of two equal times.
+            [(at or timezone.now()) - timedelta(microseconds=1), WORKER_CHANGES_REASON, list(ids)],
+        )
+
+
+def _history_rows(cursor, ids: list[int], *, reason: str, actor, at: datetime) -> None:
+    """One history row per job, as simple-history would write on save (type "~"), all at
+    one time ``at``: the console finds a bulk retry's jobs by it
+    (``jobs.selectors.retry_batch``)."""
+    history = Job.history.model
+    listed = ", ".join(_history_columns())
     cursor.execute(
         f"""
         INSERT INTO {history._meta.db_table}
             ({listed}, history_date, history_change_reason, history_type, history_user_id)
-        SELECT {listed}, statement_timestamp(), %s, '~', %s FROM jobs_job
+        SELECT {listed}, %s, %s, '~', %s FROM jobs_job
         WHERE id = ANY(%s) ORDER BY id""",
-        [reason, getattr(actor, "pk", None), ids],
+        [at, reason, getattr(actor, "pk", None), ids],
     )
 
 

@@ -3,6 +3,8 @@ streamed CSV of a filtered dead-jobs list."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import permission_required
@@ -13,14 +15,18 @@ from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from kombu.transport.redis import Channel as RedisChannel
 
 from regsupport.celery import app as celery_app
-from regsupport.ids import parse_id
+from trainees.selectors import trainees_matching
 
 from . import columns, ledger
 from .models import Job
-from .selectors import dead_job_summary, jobs_for_trainee, queue_summary
+from .selectors import dead_job_summary, queue_summary
+
+# A name can match many trainees: the queues page lists the jobs of the first few.
+TRAINEES_SHOWN = 20
 
 
 def dead_job_csv_chunks(jobs):
@@ -42,7 +48,8 @@ def dead_job_csv_chunks(jobs):
 
 
 def dead_jobs_csv_response(jobs, *, label: str) -> StreamingHttpResponse:
-    filename = f"{label}_{timezone.localdate().isoformat()}.csv"
+    # No spaces: a file name a shell, a mail client or a ticket system takes as it is.
+    filename = f"dead-jobs_{slugify(label)}_{timezone.localdate().isoformat()}.csv"
     response = StreamingHttpResponse(dead_job_csv_chunks(jobs), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -69,7 +76,7 @@ def dead_jobs_index(request):
 @permission_required("jobs.inspect_queues", raise_exception=True)
 def queues(request):
     trainee_id = (request.GET.get("trainee") or "").strip()
-    trainee_jobs = None
+    trainee_jobs: list[Any] | None = None
     states = list(Job.WAITING_STATES)
     # Running jobs keep their waiting state in the ledger; a worker's lock tells them apart.
     running_ids = sorted(ledger.running_job_ids())
@@ -80,16 +87,26 @@ def queues(request):
         .annotate(n=Count("id"))
     )
     trainee_error = ""
-    if (trainee := parse_id(trainee_id)) is not None:
-        trainee_jobs = list(jobs_for_trainee(trainee).exclude(state=Job.State.SUCCEEDED))
+    if trainee_id:
+        matched = trainees_matching(trainee_id, limit=TRAINEES_SHOWN)
+        trainee_jobs = list(
+            Job.objects.filter(trainee_id__in=matched)
+            .exclude(state=Job.State.SUCCEEDED)
+            .select_related("trainee")
+            .order_by("trainee_id", "id")
+        )
         for job in trainee_jobs:
             job.state_label = (
                 "Running"
                 if job.state in states and job.pk in running_ids
                 else job.get_state_display()
             )
-    elif trainee_id:
-        trainee_error = f"'{trainee_id}' is not a trainee id: a trainee id is digits, e.g. 122803."
+        if not matched:
+            trainee_jobs = None
+            trainee_error = (
+                f"No trainee matches '{trainee_id}': give a trainee id, slug, TRN or email, "
+                "or the start of their names."
+            )
     broker = _broker_lengths()
     summary = queue_summary()
     for queue in summary:

@@ -26,8 +26,10 @@ class LeadPartnerUserInline(ProviderUserInline):
 
 @admin.register(Provider)
 class ProviderAdmin(FixesAdminMixin, AuditedAdmin):
+    # The id is what copy_providers_to_lead_partners and the shell take.
     list_display = [
         "name",
+        "id",
         "code",
         "ukprn",
         "accreditation_id",

@@ -16,11 +16,16 @@ from .models import Provider
 class CopyToLeadPartnersForm(forms.Form):
     record_type = forms.ChoiceField(
         label="Lead partner record type",
-        choices=[(t.value, t.label) for t in services.COPY_RECORD_TYPES],
+        # No choice made for the agent: the first type would be taken by whoever does not look.
+        choices=[
+            ("", "Choose a record type"),
+            *((t.value, t.label) for t in services.COPY_RECORD_TYPES),
+        ],
         help_text="Used only when a lead partner is created; an existing one keeps its type.",
         error_messages={
             "invalid_choice": "'%(value)s' is not a valid record type for a former provider; "
-            "use hei or scitt. Nothing was changed."
+            "use hei or scitt. Nothing was changed.",
+            "required": "Choose the lead partner record type. Nothing was changed.",
         },
     )
 

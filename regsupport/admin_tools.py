@@ -29,14 +29,17 @@ from django.http import (
     QueryDict,
 )
 from django.template.response import TemplateResponse
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from .audit import (
+    actor_name,
     audit_context,
     check_version,
     clean_reason,
     has_visible_characters,
     is_versioned,
+    record_changes,
     timeline,
 )
 from .errors import ReasonRequired, Refusal, StaleVersion
@@ -90,6 +93,19 @@ class ReasonForm(forms.ModelForm):
         return cleaned
 
 
+class JSONObjectField(forms.JSONField):
+    """A JSON box for a column that holds an object and is never null: left blank, it
+    saves the column's default (``{}``) instead of null, which PostgreSQL refuses."""
+
+    def __init__(self, *, empty: Callable[[], Any] = dict, **kwargs: Any) -> None:
+        self.empty = empty
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        result = super().to_python(value)
+        return self.empty() if result is None else result
+
+
 class DiscardedFilter(admin.SimpleListFilter):
     title = "discarded"
     parameter_name = "discarded"
@@ -111,7 +127,18 @@ class AuditedAdmin(SimpleHistoryAdmin):
     form = ReasonForm
     delete_confirmation_template = "admin/audited_delete_confirmation.html"
     change_form_template = "admin/audited_change_form.html"
+    object_history_list_template = "admin/audited_history_list.html"
     timeline_limit = 50
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if (
+            isinstance(db_field, models.JSONField)
+            and not db_field.null
+            and callable(db_field.default)
+        ):
+            kwargs.setdefault("form_class", JSONObjectField)
+            kwargs.setdefault("empty", db_field.default)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -201,6 +228,15 @@ class AuditedAdmin(SimpleHistoryAdmin):
             raise Http404(f"No {self.opts.verbose_name} with id {object_id}.")
         return super().history_view(request, object_id, extra_context)
 
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        # The history page reads as the timeline does (regsupport.audit.record_changes);
+        # the page's oldest row is compared with the row before it, on the next page.
+        records = list(historical_records)
+        for index, record in enumerate(records):
+            previous = records[index + 1] if index + 1 < len(records) else record.prev_record
+            record.console_changes = record_changes(record, previous)
+            record.actor_name = actor_name(record.history_user)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if parse_id(unquote(object_id)) is None or parse_id(unquote(version_id)) is None:
             raise Http404(f"No {self.opts.verbose_name} with id {object_id}.")
@@ -231,18 +267,59 @@ class ConfirmForm(forms.Form):
         return form_reason(self.cleaned_data.get("reason"), "Give a reason.")
 
 
+@dataclass(frozen=True)
+class ObjectPlan:
+    """One object on a confirmation page for many, with what will change on it (a list
+    under its name, not one run-on line)."""
+
+    name: str
+    changes: list[str]
+
+    def __str__(self) -> str:
+        return f"{self.name}: " + "; ".join(self.changes)
+
+
 @dataclass
 class Confirmation:
     """What the confirmation page shows before anything changes."""
 
     title: str
     intro: str = ""
+    # The list filter a bulk action acts on, a line per filter ("Error status: 404").
+    filters: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     objects: list[Any] = field(default_factory=list)
     confirm_label: str = "Yes, I'm sure"
     # Values the action needs again on confirm (e.g. a choice made on an earlier step).
     hidden: dict[str, str] = field(default_factory=dict)
+
+
+# The admin's "Recent actions" shows the last ten; a bulk action records this many of its
+# objects there (and each object's own history records the change in full).
+RECENT_ACTIONS_LOGGED = 100
+
+
+def _log_recent(request: HttpRequest, objects: list[models.Model], message: str) -> None:
+    """Put a confirmed action in the admin's "Recent actions", as Django's own edits are."""
+    from django.contrib.admin.models import CHANGE, LogEntry
+
+    if objects and request.user.is_authenticated:
+        LogEntry.objects.log_actions(
+            user_id=request.user.pk,
+            queryset=objects,
+            action_flag=CHANGE,
+            change_message=message[:500],
+        )
+
+
+def as_list(lines: list[str]) -> str:
+    """A message of several lines as a list (one line stays a sentence)."""
+    if len(lines) == 1:
+        return lines[0]
+    return format_html(
+        "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((line,) for line in lines))
+    )
 
 
 def confirm_action(
@@ -266,6 +343,8 @@ def confirm_action(
     if request.POST.get("confirm") == "yes":
         form = form_class(request.POST)
         if form.is_valid():
+            # Read before the action: a retried job is no longer in a list of dead ones.
+            acted_on = list(queryset.order_by("pk")[:RECENT_ACTIONS_LOGGED])
             try:
                 message = perform(form)
             except Refusal as error:
@@ -275,6 +354,11 @@ def confirm_action(
                 modeladmin.message_user(request, str(error) or "Not allowed.", messages.ERROR)
                 return None
             modeladmin.message_user(request, message, messages.SUCCESS)
+            _log_recent(
+                request,
+                acted_on,
+                f"{confirmation.title.rstrip('?')}: {form.cleaned_data['reason']}",
+            )
             return None
     else:
         form = form_class(initial=initial)

@@ -22,8 +22,11 @@ from concurrency.exceptions import RecordModifiedError
 from concurrency.fields import AutoIncVersionField
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models, transaction
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
+from .dates import readable
 from .errors import ReasonRequired, StaleVersion
 
 #: The column every versioned model has; history rows copy it, so they say which version
@@ -111,7 +114,7 @@ class VersionedModel(AuditedModel):
     """An audited model with optimistic locking (django-concurrency): every save of an
     existing row bumps ``version`` and updates only the row still at the version it was
     read at. Saving a stale copy raises :class:`StaleVersion` naming who changed what
-    since, instead of silently overwriting their change (docs/decisions/0011)."""
+    since, instead of silently overwriting their change (docs/decisions/0012)."""
 
     version = VersionField(help_text="Bumped by every save; a stale copy cannot be saved")
 
@@ -158,7 +161,7 @@ def check_version(
 def stale_message(instance: VersionedModel, read_version: int) -> str:
     """Who changed what since ``read_version``, from the history rows, for the agent whose
     copy is stale."""
-    entries = timeline(instance, since_version=read_version)
+    entries = timeline(instance, since_version=read_version, link=False)
     if not entries:
         return (
             f"{instance} was changed or deleted by someone else after you opened it. Nothing "
@@ -215,9 +218,10 @@ def field_label(model: type[models.Model], name: str) -> str:
     return label[:1].upper() + label[1:]
 
 
-def field_display(model: type[models.Model], name: str, value: Any) -> Any:
+def field_display(model: type[models.Model], name: str, value: Any, *, link: bool = False) -> Any:
     """A field's value as the console shows it: a choice's label, a date in words, "—" for
-    nothing. Confirmation pages and the timeline both use it, so they read the same."""
+    nothing, a related record by name (``link``: linked to its page, for HTML). Confirmation
+    pages and the history both use it, so they read the same."""
     if value in (None, ""):
         return "—"
     field = _field(model, name)
@@ -227,18 +231,92 @@ def field_display(model: type[models.Model], name: str, value: Any) -> Any:
         return dict(field.flatchoices).get(value, value)
     if field.many_to_many and isinstance(value, Iterable) and not isinstance(value, str):
         return ", ".join(str(v) for v in value) or "—"
-    if isinstance(value, datetime):
-        return f"{timezone.localtime(value):%-d %b %Y %H:%M}"
-    if isinstance(value, date):
-        return f"{value:%-d %b %Y}"
+    if isinstance(value, date | datetime):
+        return readable(value)
+    if field.is_relation and field.many_to_one:
+        return _related(field.related_model, value, link=link)
     return value
 
 
+def _related(model: type[models.Model], pk: Any, *, link: bool) -> Any:
+    obj = model._default_manager.filter(pk=pk).first()
+    if obj is None:
+        return f"{model._meta.verbose_name} {pk} (deleted)"
+    if not link:
+        return str(obj)
+    try:
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[pk])
+    except NoReverseMatch:
+        return str(obj)
+    return format_html('<a href="{}">{}</a>', url, obj)
+
+
+def _dict_changes(model, name: str, old: Any, new: Any) -> list[FieldChange]:
+    """A JSON object's change as one line per key that changed ("Arguments: timeout after")."""
+    label = field_label(model, name)
+    old, new = old or {}, new or {}
+    return [
+        FieldChange(
+            name,
+            f"{label}: {key.replace('_', ' ')}",
+            readable_or_dash(old.get(key)),
+            readable_or_dash(new.get(key)),
+        )
+        for key in sorted(set(old) | set(new))
+        if old.get(key) != new.get(key)
+    ]
+
+
+def readable_or_dash(value: Any) -> Any:
+    return "—" if value in (None, "") else readable(value)
+
+
+def record_changes(record: Any, previous: Any, *, link: bool = True) -> list[FieldChange]:
+    """What ``record`` (a history row) changed since ``previous``, field by field, as the
+    console shows it: labels, choices by name, dates in words. A change that reads the same
+    either side (nothing → empty) is no change to a person, and is left out."""
+    changes: list[FieldChange] = []
+    if previous is None or record.history_type != "~":
+        return changes
+    model = record.instance_type
+    delta = record.diff_against(
+        previous, foreign_keys_are_objs=False, excluded_fields=_unshown(record)
+    )
+    for change in delta.changes:
+        old, new = change.old, change.new
+        if isinstance(old, dict) or isinstance(new, dict):
+            changes.extend(_dict_changes(model, change.field, old, new))
+            continue
+        if isinstance(old, list) or isinstance(new, list):
+            old = _m2m_names(record, change.field, old)
+            new = _m2m_names(record, change.field, new)
+        shown = FieldChange(
+            change.field,
+            field_label(model, change.field),
+            field_display(model, change.field, old, link=link),
+            field_display(model, change.field, new, link=link),
+        )
+        if shown.old != shown.new:
+            changes.append(shown)
+    return changes
+
+
+def actor_name(user: Any) -> str:
+    """Who made a history row: a person's username, or the system (a worker, the
+    scheduler, a shell or command run without an actor)."""
+    return user.get_username() if user else "system / shell"
+
+
 def timeline(
-    instance: AuditedModel, *, limit: int | None = None, since_version: int | None = None
+    instance: AuditedModel,
+    *,
+    limit: int | None = None,
+    since_version: int | None = None,
+    link: bool = True,
 ) -> list[TimelineEntry]:
     """Newest first: each history row with who, when, why and field-by-field old → new;
-    with ``since_version``, only the changes made after that version."""
+    with ``since_version``, only the changes made after that version; ``link=False`` for
+    plain text (related records as names, not links)."""
     history = instance.history.select_related("history_user")
     if since_version is not None:
         history = history.filter(**{f"{VERSION_FIELD}__gte": since_version})
@@ -253,30 +331,11 @@ def timeline(
     entries = []
     for index, record in enumerate(records):
         previous = records[index + 1] if index + 1 < len(records) else None
-        changes: list[FieldChange] = []
-        if previous is not None and record.history_type == "~":
-            delta = record.diff_against(
-                previous, foreign_keys_are_objs=False, excluded_fields=_unshown(record)
-            )
-            for change in delta.changes:
-                old, new = change.old, change.new
-                if isinstance(old, list) or isinstance(new, list):
-                    old = _m2m_names(record, change.field, old)
-                    new = _m2m_names(record, change.field, new)
-                model = record.instance_type
-                changes.append(
-                    FieldChange(
-                        change.field,
-                        field_label(model, change.field),
-                        field_display(model, change.field, old),
-                        field_display(model, change.field, new),
-                    )
-                )
-        user = record.history_user
+        changes = record_changes(record, previous, link=link)
         entries.append(
             TimelineEntry(
                 when=record.history_date,
-                who=(user.get_username() if user else "system / shell"),
+                who=actor_name(record.history_user),
                 reason=record.history_change_reason or "",
                 kind=HISTORY_KINDS.get(record.history_type, record.history_type),
                 changes=changes,

@@ -101,19 +101,30 @@ DEMO_LOGINS = {
 }
 
 
-def seed_demo(*, trainee_count: int = 300, fake_dqt_state: Path | None = None, stdout=None) -> bool:
+def seed_demo(
+    *,
+    trainee_count: int = 300,
+    fake_dqt_state: Path | None = None,
+    fake_apply_state: Path | None = None,
+    stdout=None,
+) -> bool:
     """Returns False (and changes nothing) when demo data is already there.
 
     ``fake_dqt_state``: where to keep DQT's records of the demo trainees (the fake DQT's
-    state file, which `make run`'s fake DQT serves); the dead jobs are made against them."""
+    state file, which `make run`'s fake DQT serves); the dead jobs are made against them.
+    ``fake_apply_state``: the same for Apply's application choices (``apply/demo.py``)."""
+    from apply.demo import seed_apply_demo
+
     if Provider.objects.exists():
         _seed_dead_jobs_once(fake_dqt_state)
+        seed_apply_demo(fake_apply_state=fake_apply_state)
         return False
     rng = random.Random(2026)
     with transaction.atomic():
         _seed(rng, trainee_count)
         _seed_support_cases()
         _seed_dead_jobs_once(fake_dqt_state)
+        seed_apply_demo(fake_apply_state=fake_apply_state)
     ensure_demo_logins()
     return True
 

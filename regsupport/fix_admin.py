@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
-from .admin_tools import Confirmation, ConfirmForm, confirm_action
+from .admin_tools import Confirmation, ConfirmForm, ObjectPlan, as_list, confirm_action
 from .audit import VERSION_FIELD, check_version, is_versioned
 from .errors import Refusal
 from .fixes import Fix, can_run_playbook_fixes, fix_apply_to_all, fixes_for
@@ -164,12 +164,12 @@ def fix_list_action(model_admin, request: HttpRequest, queryset, fix: Fix) -> Ht
         )
     params = choice.cleaned_data if choice is not None else {}
     objects = list(queryset.order_by("pk"))
-    lines: list[str] = []
+    lines: list[ObjectPlan] = []
     notes: list[str] = []
     try:
         for obj in objects:
             plan = fix.plan(obj, **params)
-            lines.append(f"{obj}: " + "; ".join(plan.lines()))
+            lines.append(ObjectPlan(str(obj), plan.lines()))
             notes.extend(note for note in plan.notes if note not in notes)
     except Refusal as error:
         model_admin.message_user(request, f"{error} Nothing was changed.", messages.ERROR)
@@ -184,7 +184,7 @@ def fix_list_action(model_admin, request: HttpRequest, queryset, fix: Fix) -> Ht
             **params,
             **_form_params(form),
         )
-        return " ".join(fix.report(results))
+        return as_list(fix.report(results))
 
     return confirm_action(
         model_admin,

@@ -10,7 +10,7 @@ SUPPORT_AGENT = "Support agent"
 DEVELOPER = "Developer"
 
 # Apps whose every model support agents can see.
-VIEW_APPS = ("trainees", "providers", "dqt", "jobs")
+VIEW_APPS = ("trainees", "providers", "dqt", "jobs", "apply")
 SUPPORT_EXTRA = [
     ("trainees", "change_trainee"),
     # The settings page, read-only: changing a flag is a developer's (change_settings).

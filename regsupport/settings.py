@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from regsupport.config import current_environment
@@ -139,6 +140,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # After authentication: both decide by the user (maintenance page, request events).
+    "regsupport.middleware.MaintenanceMode",
+    "analytics.middleware.RecordConsoleRequests",
     # Last, as django-axes asks: it turns a refused login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -155,6 +159,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "regsupport.middleware.maintenance_banner",
             ],
         },
     },
@@ -186,6 +191,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
+# UK dates in words everywhere ("4 August 1981"; times with their zone): regsupport/dates.py.
+FORMAT_MODULE_PATH = ["regsupport.formats"]
 USE_I18N = True
 USE_TZ = True
 
@@ -245,8 +252,13 @@ CELERY_TASK_ROUTES = {
     "jobs.sweep": {"queue": "default"},
     "jobs.remove_dead_duplicates": {"queue": "default"},
     "jobs.purge_succeeded": {"queue": "default"},
+    "apply.import_applications_from_apply": {"queue": "default"},
+    "apply.create_trainees_from_apply": {"queue": "default"},
+    "analytics.ship": {"queue": "default"},
     "monitoring.check_alerts": {"queue": "default"},
 }
+# Register's sidekiq-cron times (config/sidekiq_cron_schedule.yml), in UTC as its pods ran.
+CELERY_TIMEZONE = "UTC"
 # Beat writes its heartbeat as it ticks (monitoring/heartbeat.py), at least this often.
 CELERY_BEAT_SCHEDULER = "monitoring.heartbeat:BeatScheduler"
 CELERY_BEAT_MAX_INTERVAL = 5
@@ -254,6 +266,17 @@ CELERY_BEAT_SCHEDULE = {
     "jobs-sweep": {"task": "jobs.sweep", "schedule": 5.0, "options": {"expires": 5.0}},
     "jobs-remove-dead-duplicates": {"task": "jobs.remove_dead_duplicates", "schedule": 300.0},
     "jobs-purge-succeeded": {"task": "jobs.purge_succeeded", "schedule": 3600.0},
+    "import-applications-from-apply": {
+        "task": "apply.import_applications_from_apply",
+        "schedule": crontab(minute=0, hour=1),
+    },
+    "create-trainees-from-apply": {
+        "task": "apply.create_trainees_from_apply",
+        "schedule": crontab(minute=0, hour=4),
+    },
+    # Ships the analytics outbox in batches; scheduled whether or not the stream is on (it
+    # does nothing while off), so switching it on needs no restart.
+    "analytics-ship": {"task": "analytics.ship", "schedule": 2.0, "options": {"expires": 2.0}},
     # docs/deploy.md, "Alerts".
     "monitoring-check-alerts": {
         "task": "monitoring.check_alerts",

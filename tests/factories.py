@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from apply.models import Course
 from dqt.models import TrnRequest
 from providers.models import LeadPartner, LeadPartnerUser, Provider, ProviderUser, User
 from trainees.models import ApplyApplication, Trainee, latest_outcome_date
@@ -111,6 +112,21 @@ class ApplyApplicationFactory(factory.django.DjangoModelFactory):
     apply_id = factory.Sequence(lambda n: 50000 + n)
     application = factory.LazyAttribute(lambda o: {"id": str(o.apply_id), "attributes": {}})
     accredited_body_code = "2N2"
+    recruitment_cycle_year = 2024
+
+
+class CourseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Course
+
+    uuid = factory.Faker("uuid4")
+    code = factory.Sequence(lambda n: f"C{n:03d}")
+    accredited_body_code = "2N2"
+    name = "Mathematics"
+    level = Course.Level.SECONDARY
+    route = Trainee.TrainingRoute.PROVIDER_LED_POSTGRAD
+    min_age = 11
+    max_age = 16
     recruitment_cycle_year = 2024
 
 

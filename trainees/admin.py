@@ -1,15 +1,15 @@
 """Trainee admin. The playbook fixes declared in ``trainees/fixes.py`` become buttons on
-the trainee page and list actions through ``FixesAdminMixin``; the duplicates upload and
-the Apply re-import, which act on a file or a whole group, are here."""
-
-import csv
+the trainee page and list actions through ``FixesAdminMixin``; the duplicates upload, which
+acts on a file, is here. Apply applications are the Apply part of the console
+(``apply/admin.py``)."""
 
 from django import forms
 from django.contrib import admin, messages
 from django.core import signing
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 
 from dqt.admin import RESYNC_PERMISSION, resync_with_dqt
 from dqt.selectors import trainee_dqt_card
@@ -18,12 +18,9 @@ from regsupport.admin_tools import (
     REASON_FIELD,
     VERSION_FORM_FIELD,
     AuditedAdmin,
-    Confirmation,
     ConfirmForm,
     DiscardedFilter,
-    confirm_action,
 )
-from regsupport.csv_safety import safe_cell
 from regsupport.errors import Refusal
 from regsupport.fix_admin import FixesAdminMixin, require_playbook_permission
 from regsupport.fixes import can_run_playbook_fixes
@@ -31,7 +28,7 @@ from regsupport.fixes import can_run_playbook_fixes
 from . import selectors, services
 from .errors import TraineeError
 from .fixes import Restore
-from .models import ApplyApplication, Trainee, WithdrawalReason
+from .models import Trainee, WithdrawalReason
 
 # The trainee page lists this many of the trainee's DQT jobs, newest first, and links the rest.
 DQT_JOBS_SHOWN = 10
@@ -81,9 +78,18 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
     list_select_related = ["provider"]
     # The state and its timestamps change only through transitions and playbook fixes, which
     # check the rules and tell DQT; the form cannot set them.
-    readonly_fields = ["slug", "state", *WORKFLOW_READONLY, "created_at", "updated_at"]
+    readonly_fields = [
+        "slug",
+        "state",
+        *WORKFLOW_READONLY,
+        "created_at",
+        "updated_at",
+        # Set by the Apply import, never by hand: the link to the application it came from.
+        "record_source",
+        "apply_application_link",
+        "application_choice_id",
+    ]
     autocomplete_fields = ["provider", "lead_partner"]
-    raw_id_fields = ["apply_application"]
     show_full_result_count = False
     fieldsets = [
         (None, {"fields": ["slug", "trn", "hesa_id", "state", "provider", "lead_partner"]}),
@@ -134,9 +140,33 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
                     "withdraw_reasons_details",
                     "withdraw_reasons_dfe_details",
                     "discarded_at",
-                    "apply_application",
                     ("created_at", "updated_at"),
                 ]
+            },
+        ),
+        (
+            "Source",
+            {
+                "fields": [
+                    "record_source",
+                    "apply_application_link",
+                    "application_choice_id",
+                ]
+            },
+        ),
+        (
+            "Diversity",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "ethnic_group",
+                    "ethnic_background",
+                    "additional_ethnic_background",
+                    "diversity_disclosure",
+                    "disability_disclosure",
+                    "disabilities",
+                    "nationalities",
+                ],
             },
         ),
     ]
@@ -156,6 +186,19 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
     @admin.display(description="Name", ordering="last_name")
     def full_name(self, obj):
         return obj.full_name
+
+    @admin.display(description="Apply application")
+    def apply_application_link(self, obj):
+        if obj.apply_application_id is None:
+            return "—"
+        application = obj.apply_application
+        url = reverse("admin:trainees_applyapplication_change", args=[application.pk])
+        return format_html(
+            '<a href="{}" id="apply-application-link">{}</a> ({})',
+            url,
+            application,
+            application.get_state_display(),
+        )
 
     def get_urls(self):
         return [
@@ -310,109 +353,3 @@ class WithdrawalReasonAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-@admin.register(ApplyApplication)
-class ApplyApplicationAdmin(FixesAdminMixin, AuditedAdmin):
-    list_display = [
-        "apply_id",
-        "accredited_body_code",
-        "recruitment_cycle_year",
-        "state",
-        "updated_at",
-    ]
-    list_filter = ["state", "recruitment_cycle_year", "accredited_body_code"]
-    search_fields = ["=apply_id", "=accredited_body_code"]
-    actions = ["reimport_from_apply", "download_apply_ids"]
-
-    @admin.action(description="Download apply ids (.csv)")
-    def download_apply_ids(self, request, queryset):
-        response = HttpResponse(content_type="text/csv")
-        response["Content-Disposition"] = 'attachment; filename="apply_ids.csv"'
-        writer = csv.writer(response)
-        writer.writerow(["apply_id", "accredited_body_code", "recruitment_cycle_year", "state"])
-        for application in queryset.order_by("apply_id"):
-            row = [
-                application.apply_id,
-                application.accredited_body_code,
-                application.recruitment_cycle_year,
-                application.get_state_display(),
-            ]
-            writer.writerow([safe_cell(value) for value in row])
-        return response
-
-    @admin.action(
-        description="Re-import from Apply (delete and import again)",
-        permissions=["run_playbook_fixes"],
-    )
-    def reimport_from_apply(self, request, queryset):
-        require_playbook_permission(request)
-        groups = list(
-            queryset.values_list("accredited_body_code", "recruitment_cycle_year", "state")
-            .distinct()
-            .order_by()
-        )
-        if len(groups) != 1:
-            self.message_user(
-                request,
-                "Select applications of one accredited body, one cycle year and one state: "
-                "filter the list by all three first. Nothing was changed.",
-                messages.ERROR,
-            )
-            return None
-        code, year, state = groups[0]
-        try:
-            applications = services.apply_applications_reimport_plan(
-                accredited_body_code=code, recruitment_cycle_year=year, state=state
-            )
-        except Refusal as error:
-            self.message_user(request, f"{error} Nothing was changed.", messages.ERROR)
-            return None
-        selected = queryset.count()
-        label = f"{code}, {year}, {ApplyApplication.State(state).label}"
-        if selected != len(applications):
-            self.message_user(
-                request,
-                f"The playbook re-imports every application for {label} "
-                f"({len(applications)}), but {selected} are selected. Filter by accredited body "
-                "code, cycle year and state and select all of them. Nothing was changed.",
-                messages.ERROR,
-            )
-            return None
-        apply_ids = [a.apply_id for a in applications]
-        notice = (
-            "Give these apply ids to the Apply team so they touch the application choices "
-            "(use 'Download apply ids (.csv)' first)."
-        )
-
-        def perform(form):
-            result = services.apply_applications_reimport(
-                accredited_body_code=code,
-                recruitment_cycle_year=year,
-                state=state,
-                reason=form.cleaned_data["reason"],
-                actor=request.user,
-            )
-            ids = ", ".join(str(i) for i in result.apply_ids)
-            return (
-                f"Deleted {len(result.apply_ids)} Apply application(s): {ids}. {result.jobs.notice}"
-            )
-
-        return confirm_action(
-            self,
-            request,
-            queryset,
-            confirmation=Confirmation(
-                title=f"Re-import Apply applications for {label}",
-                intro="Playbook: resolving an incorrect provider type on Publish.",
-                changes=[
-                    f"Delete {len(apply_ids)} Apply application(s) (kept in their history): "
-                    + ", ".join(str(i) for i in apply_ids),
-                    "Start import_applications_from_apply and create_trainees_from_apply, "
-                    "once the Apply integration exists (not yet configured).",
-                ],
-                warnings=[notice],
-                confirm_label="Delete and re-import",
-            ),
-            perform=perform,
-        )

@@ -6,7 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
+
+from regsupport.dates import uk_datetime
+from regsupport.ids import parse_id
 
 from .models import Trainee
 
@@ -28,7 +32,7 @@ class StateBeforeWithdrawal:
                 f"{self.label} (the history holds no earlier state, so the playbook's default "
                 "is used)"
             )
-        when = f"{timezone.localtime(self.set_at):%-d %b %Y %H:%M}" if self.set_at else "?"
+        when = uk_datetime(self.set_at) if self.set_at else "?"
         return f"{self.label} (set on {when} by {self.set_by})"
 
 
@@ -75,3 +79,22 @@ def trainee_deletion(*, trainee: Trainee) -> Deletion:
         by=username or "system / shell",
         reason=reason or "no reason recorded",
     )
+
+
+def trainees_matching(term: str, *, limit: int = 50) -> list[int]:
+    """Ids of the trainees an agent means by ``term``, as the trainee search takes it: an
+    id, slug, TRN or email (exact), else the start of first or last name for every word
+    ("Ada Love" finds Ada Lovelace). The dead-jobs list and the queues page use it."""
+    term = " ".join(term.split())
+    if not term:
+        return []
+    exact = Q(slug=term) | Q(trn=term) | Q(email__iexact=term)
+    if (trainee_id := parse_id(term)) is not None:
+        exact |= Q(pk=trainee_id)
+    found = list(Trainee.objects.filter(exact).values_list("pk", flat=True)[:limit])
+    if found or "@" in term:
+        return found
+    by_name = Q()
+    for word in term.split(" "):
+        by_name &= Q(first_names__istartswith=word) | Q(last_name__istartswith=word)
+    return list(Trainee.objects.filter(by_name).order_by("pk").values_list("pk", flat=True)[:limit])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -76,6 +77,7 @@ class FakeDqtHandler(BaseHTTPRequestHandler):
         state.record(call)
         fault = state.take_fault(method, path)
         if fault is not None:
+            call.fault = fault.kind
             if fault.kind == "error":
                 call.status = fault.status
                 fault_headers: tuple[tuple[str, str], ...] = SECURITY_HEADERS
@@ -248,6 +250,11 @@ class FakeDqtServer(ThreadingHTTPServer):
         self.verbose = verbose
         self.state_file = state_file
         super().__init__(address, FakeDqtHandler)
+
+    def handle_error(self, request, client_address) -> None:
+        # A client that gave up on a stalled call has closed its end: nothing to report.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     def save_state(self) -> None:
         """Keep DQT's records in ``state_file`` (when there is one) after every change."""

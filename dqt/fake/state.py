@@ -91,6 +91,9 @@ class Call:
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
     status: int | None = None
+    # The injected fault this call met ("error", "delay", "hang"), if any: a hung call is
+    # still carried out when its wait ends, after the client has given up on it.
+    fault: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -100,6 +103,7 @@ class Call:
             "query": self.query,
             "body": self.body,
             "status": self.status,
+            "fault": self.fault,
         }
 
 

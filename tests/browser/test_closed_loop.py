@@ -9,6 +9,7 @@ from dqt import payloads
 from dqt.services import dqt_fix_date_of_birth_and_retry
 from jobs import runner
 from jobs.models import Job
+from regsupport.dates import uk_date
 from regsupport.roles import SUPPORT_AGENT
 from tests.factories import StaffUserFactory, TraineeFactory, withdrawn_trainee
 from trainees import services
@@ -47,9 +48,8 @@ def test_award_on_register_only_shows_both_dates_and_providers_first(
     page.click("#diagnosis a.button:has-text('Award on Register only')")
 
     changes = page.locator(".confirmation-changes").inner_text()
-    assert f"QTS date — DQT: 2026-10-30 · Register's outcome date: {latest_outcome_date()}" in (
-        changes
-    )
+    outcome = uk_date(latest_outcome_date())
+    assert f"QTS date — DQT: 30 October 2026 · Register's outcome date: {outcome}" in changes
     assert f"Provider — DQT's training: UKPRN {trainee.provider.ukprn} (Pass)" in changes
     page.fill("textarea[name=reason]", "DQT awarded by hand, ticket 88")
     page.click("input[type=submit].default")

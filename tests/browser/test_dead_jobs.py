@@ -33,7 +33,7 @@ def test_support_agent_downloads_the_filtered_dead_jobs_and_retries_one(page, lo
     with page.expect_download() as download_info:
         page.click("text=Download this list (.csv)")
     download = download_info.value
-    assert download.suggested_filename.startswith("Test Ordered_")
+    assert download.suggested_filename.startswith("dead-jobs_test-ordered_20")
     rows = list(csv.DictReader(io.StringIO(open(download.path()).read())))
     assert [r["full_name"] for r in rows] == ["Ada Lovelace"]
     assert rows[0]["error_message"] == job.error_message

@@ -27,7 +27,7 @@ def test_support_agent_fixes_a_date_of_birth_mismatch_from_the_diagnosis(
     page.click("#result_list >> text=DQT Update Trainee")
     diagnosis = page.inner_text("#diagnosis")
     assert "DQT cannot find the teacher (404, 10001)" in diagnosis
-    assert "1990-12-26" in diagnosis and "1990-12-25" in diagnosis
+    assert "26 December 1990" in diagnosis and "25 December 1990" in diagnosis
 
     page.click("text=Fix date of birth and retry")
     assert page.input_value("input[name=date_of_birth]") == "1990-12-25"

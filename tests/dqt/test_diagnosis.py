@@ -12,6 +12,7 @@ from dqt.lookups import retrieve_teacher
 from jobs import runner
 from jobs.models import Job
 from jobs.services import job_retry
+from regsupport.dates import uk_date
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +91,7 @@ def test_a_date_of_birth_mismatch_shows_both_dates(seeded, developer_client):
     assert registered != job.trainee.date_of_birth
     page = developer_client.get(f"/admin/jobs/job/{job.pk}/change/").content.decode()
     assert "Register&#x27;s date of birth" in page
-    assert registered.isoformat() in page
+    assert uk_date(registered) in page
     assert "The dates of birth differ" in page
     assert "Fix date of birth and retry" in page
 

@@ -168,8 +168,10 @@ def test_the_award_on_register_page_shows_both_dates_and_both_providers(dqt_on, 
 
     page = developer_client.get(f"/admin/dqt/jobs/{job.pk}/award-on-register/").content.decode()
 
-    outcome = latest_outcome_date().isoformat()
-    assert f"QTS date — DQT: 2026-09-30 · Register&#x27;s outcome date: {outcome}" in page
+    from regsupport.dates import uk_date
+
+    outcome = uk_date(latest_outcome_date())
+    assert f"QTS date — DQT: 30 September 2026 · Register&#x27;s outcome date: {outcome}" in page
     assert (
         f"Provider — DQT&#x27;s training: UKPRN {trainee.provider.ukprn} (Pass) · Register: "
         in page
@@ -373,3 +375,19 @@ def test_fix_pages_need_the_right_permissions(dqt_on, client):
     _, poll = _timed_out_poll(dqt_on)
     client.force_login(StaffUserFactory(username="viewer"))
     assert client.get(f"/admin/dqt/jobs/{poll.pk}/poll-again/").status_code == 403
+
+
+def test_poll_again_records_the_new_deadline_in_the_jobs_history(dqt_on, superuser):
+    _, poll = _timed_out_poll(dqt_on)
+    until = timezone.localdate() + timedelta(days=4)
+
+    services.dqt_poll_again(job=poll, until=until, reason="DQT was slow", actor=superuser)
+
+    from regsupport.audit import record_changes
+    from regsupport.dates import uk_date
+
+    latest = poll.history.first()
+    assert latest.history_change_reason == "DQT was slow"
+    assert latest.arguments["timeout_after"].startswith(until.isoformat())
+    changes = {c.label: c.new for c in record_changes(latest, latest.prev_record)}
+    assert changes["Arguments: timeout after"].startswith(uk_date(until))

@@ -7,9 +7,10 @@ import pytest
 from django.utils import timezone
 
 from dqt import jobs as dqt_jobs
-from dqt.models import TrnRequest
+from dqt.models import DqtTeacher, TrnRequest
 from jobs import runner
 from jobs.models import Job
+from regsupport.config import settings as app_settings
 from tests.factories import TraineeFactory
 from trainees import services
 from trainees.models import Trainee, latest_outcome_date
@@ -164,6 +165,90 @@ def test_a_date_of_birth_change_is_sent_in_the_update_when_dqt_allows_pii(dqt_on
     (patch,) = _sent(dqt_on, "PATCH")
     assert patch["body"]["dateOfBirth"] == "1995-04-11"
     assert patch["query"]["birthDate"] == "1995-04-11"
+
+
+def _update(trainee, reason="Provider changed the subject"):
+    trainee.course_subject_one = "physics" if trainee.course_subject_one != "physics" else "history"
+    services.trainee_update(trainee=trainee, reason=reason, actor=None)
+    return Job.objects.filter(trainee=trainee, task_name=dqt_jobs.UPDATE_TRAINEE).latest("pk")
+
+
+def _calls(fake):
+    return [(c["method"], c["path"].split("?")[0]) for c in fake.calls]
+
+
+def test_the_first_update_asks_dqt_whether_it_takes_pii_and_the_next_ones_do_not(dqt_on):
+    trainee = _on_dqt(dqt_on, TraineeFactory(with_trn=True), allowPIIUpdates=True)
+
+    assert run(_update(trainee)) == "succeeded"
+    assert run(_update(trainee, "Provider changed it back")) == "succeeded"
+
+    teacher, update = f"/v2/teachers/{trainee.trn}", f"/v2/teachers/update/{trainee.trn}"
+    assert _calls(dqt_on) == [("GET", teacher), ("PATCH", update), ("PATCH", update)]
+    # Both updates carried the personal details DQT takes for this teacher.
+    assert [c["body"]["lastName"] for c in _sent(dqt_on, "PATCH")] == [trainee.last_name] * 2
+    assert DqtTeacher.objects.get(trn=trainee.trn).allow_pii_updates is True
+
+
+def test_an_update_sends_no_pii_when_our_copy_says_dqt_does_not_take_it(dqt_on):
+    trainee = _on_dqt(dqt_on, TraineeFactory(with_trn=True), allowPIIUpdates=True)
+    dqt_jobs.keep_teacher_copy(trn=trainee.trn, allow_pii_updates=False)
+
+    assert run(_update(trainee)) == "succeeded"
+
+    (patch,) = _sent(dqt_on, "PATCH")
+    assert "lastName" not in patch["body"]
+    assert _sent(dqt_on, "GET") == []
+
+
+def test_a_copy_older_than_the_max_age_is_refreshed_from_dqt(dqt_on, monkeypatch):
+    trainee = _on_dqt(dqt_on, TraineeFactory(with_trn=True), allowPIIUpdates=False)
+    dqt_jobs.keep_teacher_copy(trn=trainee.trn, allow_pii_updates=True)
+    DqtTeacher.objects.filter(trn=trainee.trn).update(synced_at=timezone.now() - timedelta(days=8))
+
+    assert run(_update(trainee)) == "succeeded"
+
+    assert [c[0] for c in _calls(dqt_on)] == ["GET", "PATCH"]
+    assert "lastName" not in _sent(dqt_on, "PATCH")[0]["body"]
+    assert DqtTeacher.objects.get(trn=trainee.trn).allow_pii_updates is False
+
+
+def test_with_max_age_zero_every_update_asks_dqt_first(dqt_on, monkeypatch):
+    monkeypatch.setenv("SETTINGS__DQT__TEACHER_COPY_MAX_AGE_DAYS", "0")
+    app_settings.reload()
+    trainee = _on_dqt(dqt_on, TraineeFactory(with_trn=True))
+
+    run(_update(trainee))
+    run(_update(trainee, "Provider changed it back"))
+
+    assert [c[0] for c in _calls(dqt_on)] == ["GET", "PATCH", "GET", "PATCH"]
+    monkeypatch.delenv("SETTINGS__DQT__TEACHER_COPY_MAX_AGE_DAYS")
+    app_settings.reload()
+
+
+def test_a_failed_lookup_sends_no_pii_and_keeps_no_copy(dqt_on):
+    trainee = _on_dqt(dqt_on, TraineeFactory(with_trn=True), allowPIIUpdates=True)
+    dqt_on.fail_next(f"/v2/teachers/{trainee.trn}$", method="GET")
+
+    assert run(_update(trainee)) == "succeeded"
+
+    assert "lastName" not in _sent(dqt_on, "PATCH")[0]["body"]
+    assert not DqtTeacher.objects.filter(trn=trainee.trn).exists()
+
+
+def test_a_trn_from_our_request_needs_no_lookup_before_the_first_update(dqt_on):
+    trainee = TraineeFactory()
+    services.trainee_submit_for_trn(trainee=trainee, reason="Provider submitted", actor=None)
+    run(only_job(trainee, dqt_jobs.REGISTER_FOR_TRN))
+    run(only_job(trainee, dqt_jobs.RETRIEVE_TRN))
+    trainee.refresh_from_db()
+
+    assert run(_update(trainee)) == "succeeded"
+
+    assert [c[0] for c in _calls(dqt_on)] == ["PUT", "GET", "PATCH"]  # the GET is the poll
+    assert _calls(dqt_on)[1][1].startswith("/v2/trn-requests/")
+    # DQT made the teacher from our request, so it takes personal details from Register.
+    assert _sent(dqt_on, "PATCH")[0]["body"]["lastName"] == trainee.last_name
 
 
 @pytest.mark.parametrize(

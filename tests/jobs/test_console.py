@@ -57,7 +57,7 @@ def test_each_list_row_shows_the_trainee_error_and_diagnosis_with_text_escaped(a
     assert f'<a href="/admin/trainees/trainee/{trainee.pk}/change/">{trainee.pk}</a>' in row
     assert f'<td class="field-trn">{trainee.trn}</td>' in row
     assert "Ann &lt;b&gt;O&#x27;Neil&lt;/b&gt;" in row and "<b>O'Neil" not in row
-    assert "7 Mar 1990" in row
+    assert "7 March 1990" in row
     assert "Smith &amp; &lt;Jones&gt; SCITT" in row
     assert '<td class="field-error_status">404</td>' in row
     assert '<td class="field-error_code">10001</td>' in row
@@ -114,7 +114,9 @@ def test_the_csv_has_the_filtered_jobs_and_survives_quotes_and_newlines(agent_cl
     response = agent_client.get(
         reverse("admin:jobs_deadjob_csv"), {"error_status": "400", "task_name": "tests.ordered"}
     )
-    assert response["Content-Disposition"].startswith('attachment; filename="Test Ordered_20')
+    assert response["Content-Disposition"].startswith(
+        'attachment; filename="dead-jobs_test-ordered_20'
+    )
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert len(rows) == 1
     row = rows[0]

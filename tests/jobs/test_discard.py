@@ -11,7 +11,7 @@ from django.utils import timezone
 from jobs import services
 from jobs.errors import JobError
 from jobs.models import Job
-from tests.factories import JobFactory
+from tests.factories import JobFactory, TraineeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -116,3 +116,35 @@ def test_the_console_and_the_command_say_how_many_were_discarded(agent_client, s
     JobFactory(dead=True)
     call_command("dead_jobs", "--status", "404", "--discard", "--actor", "root", "--reason", "x")
     assert "1 jobs discarded. They stay in the ledger" in capsys.readouterr().out
+
+
+def test_discard_all_matching_with_or_without_a_filter_discards_them(agent_client):
+    """The list's filter joins trainees (nullable: an outer join), which PostgreSQL would
+    not lock FOR UPDATE: the discard reads the ids without the list's joins."""
+    trainee = TraineeFactory(with_trn=True)
+    mine = JobFactory.create_batch(2, dead=True, trainee=trainee)
+    other = JobFactory(dead=True)
+    orphan = JobFactory(dead=True, trainee=None)
+    query = f"?provider={trainee.provider_id}&q={trainee.trn}"
+    data = {
+        "action": "discard_selected",
+        "select_across": "1",
+        "index": "0",
+        ACTION_CHECKBOX_NAME: [str(mine[0].pk)],
+    }
+    response = agent_client.post(
+        LIST + query, {**data, "confirm": "yes", "reason": "Duplicates"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "2 jobs discarded." in response.content.decode()
+    assert set(Job.objects.filter(state="discarded").values_list("pk", flat=True)) == {
+        j.pk for j in mine
+    }
+    assert Job.objects.get(pk=other.pk).state == Job.State.DEAD
+
+    # Unfiltered, the join to trainees stays an outer join (a job may have no trainee).
+    response = agent_client.post(
+        LIST, {**data, "confirm": "yes", "reason": "Old outage"}, follow=True
+    )
+    assert "2 jobs discarded." in response.content.decode()
+    assert Job.objects.get(pk=orphan.pk).state == Job.State.DISCARDED

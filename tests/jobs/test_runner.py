@@ -63,6 +63,22 @@ def test_a_transient_failure_waits_in_the_ledger_with_backoff_then_dies_after_ma
     assert [e["attempt"] for e in job.errors] == [1, 2, 3]
 
 
+@job_type("tests.unit_fail_often", label="Unit Fail Often", max_attempts=30)
+def unit_fail_often(job):
+    raise TransientError(f"status: 502, attempt {job.attempts}", status=502)
+
+
+def test_a_job_keeps_the_errors_of_its_last_twenty_attempts_oldest_first():
+    job = enqueue("tests.unit_fail_often", arguments={})
+    for _ in range(23):
+        Job.objects.filter(pk=job.pk).update(run_after=timezone.now())
+        run(job.pk)
+    job.refresh_from_db()
+    assert (job.state, job.attempts) == (Job.State.RETRYING, 23)
+    assert [e["attempt"] for e in job.errors] == list(range(4, 24))
+    assert job.errors[-1]["message"] == "status: 502, attempt 23"
+
+
 def test_a_reschedule_is_not_a_failed_attempt_and_keeps_changed_arguments():
     job = enqueue("tests.unit_poll", arguments={"polls": 0})
     run(job.pk)

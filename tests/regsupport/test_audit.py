@@ -185,4 +185,4 @@ def test_the_timeline_labels_a_field_as_its_verbose_name_says(client, superuser)
 
     page = client.get(f"/admin/trainees/trainee/{trainee.pk}/change/").content.decode()
 
-    assert "<strong>ITT start date</strong>: 1 Sep 2024 → 2 Sep 2024" in page
+    assert "<strong>ITT start date</strong>: 1 September 2024 → 2 September 2024" in page

@@ -1,4 +1,4 @@
-"""Every change to trainees and Apply applications, written once: one module per playbook
+"""Every change to trainees, written once: one module per playbook
 fix, ``records`` for the records service's own steps, ``base`` for what they share.
 
 Each function takes keyword-only arguments, a required ``reason`` and the acting staff user
@@ -15,13 +15,6 @@ Functions named ``*_plan`` only read: they say exactly what the fix would change
 what the confirmation pages show.
 """
 
-from .apply_reimport import (
-    ApplyReimport,
-    ImportJobsOutcome,
-    apply_applications_reimport,
-    apply_applications_reimport_plan,
-    enqueue_apply_import_jobs,
-)
 from .change_training_route import (
     ROUTE_CLEARED_FIELDS,
     check_change_training_route,
@@ -60,18 +53,13 @@ __all__ = [
     "ANOTHER_REASON",
     "DELETE_REASONS",
     "ROUTE_CLEARED_FIELDS",
-    "ApplyReimport",
     "DuplicateRemoval",
     "DuplicateRow",
-    "ImportJobsOutcome",
-    "apply_applications_reimport",
-    "apply_applications_reimport_plan",
     "check_change_training_route",
     "check_delete",
     "check_restore",
     "check_revert_award",
     "check_unwithdraw",
-    "enqueue_apply_import_jobs",
     "former_provider_of",
     "parse_duplicates_csv",
     "parse_route",

@@ -8,7 +8,6 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from regsupport.audit import (
     VERSION_FIELD,
@@ -19,6 +18,7 @@ from regsupport.audit import (
     field_display,
     field_label,
 )
+from regsupport.dates import uk_date
 
 from ..errors import TraineeError
 from ..models import Trainee, dqt_rule_errors
@@ -95,7 +95,7 @@ def refuse_discarded(trainee: Trainee) -> None:
     if trainee.discarded_at is not None:
         raise TraineeError(
             f"{trainee.full_name} was deleted (discarded) on "
-            f"{timezone.localtime(trainee.discarded_at):%-d %b %Y}; restore the record first."
+            f"{uk_date(trainee.discarded_at)}; restore the record first."
         )
 
 

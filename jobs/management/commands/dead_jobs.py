@@ -12,6 +12,7 @@ import argparse
 
 from django.core.management.base import CommandError
 
+from jobs import registry
 from jobs.selectors import dead_job_summary, dead_jobs
 from regsupport.commands import PlaybookCommand
 from regsupport.ids import parse_id, parse_number
@@ -32,6 +33,11 @@ class Command(PlaybookCommand):
         action.add_argument("--discard", action="store_true")
 
     def handle(self, *args, **options):
+        if (task_name := options["task_name"]) is not None and task_name not in {
+            t.name for t in registry.all_types()
+        }:
+            known = ", ".join(sorted(t.name for t in registry.all_types()))
+            raise CommandError(f"'{task_name}' is not a job type. Job types: {known}.")
         jobs = dead_jobs(options["task_name"])
         for option, field in (
             ("status", "error_status"),

@@ -16,9 +16,19 @@ class Command(BaseCommand):
             help="write DQT's records of the demo trainees to this file, for the fake DQT "
             "(run_fake_dqt --state-file)",
         )
+        parser.add_argument(
+            "--fake-apply-state",
+            type=Path,
+            help="write Apply's application choices of the demo to this file, for the fake "
+            "Apply (run_fake_apply --state-file)",
+        )
 
     def handle(self, *args, **options):
-        if seed_demo(trainee_count=options["trainees"], fake_dqt_state=options["fake_dqt_state"]):
+        if seed_demo(
+            trainee_count=options["trainees"],
+            fake_dqt_state=options["fake_dqt_state"],
+            fake_apply_state=options["fake_apply_state"],
+        ):
             self.stdout.write(self.style.SUCCESS("Demo data seeded."))
         else:
             ensure_demo_logins()

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dqt", "0001_initial"),
+        ("dqt", "0002_dqt_teacher_copy"),
         ("jobs", "0005_enqueued_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
