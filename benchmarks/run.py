@@ -3,6 +3,7 @@ Redis database, then the trainee-side benchmark against another (regsupport_benc
 its million trainees would upset the jobs data), creating the databases when missing.
 
     python -m benchmarks.run [--regenerate] [--only-trainees] [jobs options]
+    python -m benchmarks.run --analytics [--requests N]   # the analytics stream's cost
 """
 
 from __future__ import annotations
@@ -41,9 +42,12 @@ def main(argv: list[str]) -> int:
     if "--runs" in argv:
         trainee_argv += argv[argv.index("--runs") : argv.index("--runs") + 2]
     runs = []
-    if not only_trainees:
+    if "--analytics" in argv:
+        argv = [a for a in argv if a != "--analytics"]
+        runs.append((database_url, "bench_analytics", argv))
+    elif not only_trainees:
         runs.append((database_url, "bench_jobs", argv))
-    if only_trainees or not jobs_only:
+    if only_trainees or not (jobs_only or runs and runs[0][1] == "bench_analytics"):
         runs.append((trainees_url, "bench_trainees", trainee_argv))
     try:
         for url, command, arguments in runs:

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("providers", "0001_initial"),
-        ("trainees", "0006_apply_trainee_fields"),
+        ("trainees", "0007_version"),
     ]
 
     operations = [
