@@ -47,6 +47,7 @@ class ProviderAdmin(FixesAdminMixin, AuditedAdmin):
     # list_display's columns, rendered in one pass (regsupport.admin_lists).
     list_columns = [
         ListColumn("name", "name", lambda p: p.name),
+        ListColumn("id", "id", lambda p: p.pk),
         ListColumn("code", "code", lambda p: p.code),
         ListColumn("ukprn", "UKPRN", lambda p: p.ukprn),
         ListColumn("accreditation_id", "accreditation id", lambda p: p.accreditation_id),
