@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt bench chaos clean services-stop shell manage
+.PHONY: run test lint fmt bench bench-analytics chaos clean services-stop shell manage
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,9 +39,15 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
+# Console request latency with the analytics stream off, on, and on with the sink down
+# (docs/benchmarks.md); the same database as `make bench`, about a minute.
+bench-analytics: $(STAMP)
+	$(PY) -m benchmarks.run --analytics $(BENCH_ARGS)
+
 # The chaos suite's full form (docs/reliability.md): 5,000 DQT jobs through two workers while
-# workers are killed, Redis is flushed, PostgreSQL restarts and DQT fails; on private servers,
-# about 10 minutes. `make test` runs a short form (tests/jobs/test_chaos.py).
+# workers are killed, Redis is flushed, PostgreSQL restarts and DQT fails, on private servers
+# (the report goes to var/chaos-report.json). `make test` runs a short form of 200 jobs
+# (tests/jobs/test_chaos.py).
 CHAOS_ARGS ?= --jobs 5000 --concurrency 20 --seconds 3600
 chaos: $(STAMP)
 	$(PY) -m tests.chaos $(CHAOS_ARGS) --report var/chaos-report.json

@@ -2,6 +2,7 @@
 Redis database, creating the database when missing.
 
     python -m benchmarks.run [--regenerate]
+    python -m benchmarks.run --analytics [--requests N]   # the analytics stream's cost
 """
 
 from __future__ import annotations
@@ -46,8 +47,12 @@ def main(argv: list[str]) -> int:
             env=env,
             check=True,
         )
+        command = "bench_jobs"
+        if "--analytics" in argv:
+            command = "bench_analytics"
+            argv = [a for a in argv if a != "--analytics"]
         return subprocess.run(
-            [python, "manage.py", "bench_jobs", *argv], cwd=BASE_DIR, env=env
+            [python, "manage.py", command, *argv], cwd=BASE_DIR, env=env
         ).returncode
     finally:
         if "redis" in services.started:

@@ -30,7 +30,13 @@ from .comparison import (
     dqt_trainings,
     organisation_not_found_message,
 )
-from .errors import DqtError, NoDqtProgrammeType, TeacherNotFound, UnknownIqtsCountry
+from .errors import (
+    DqtError,
+    DqtFixError,
+    NoDqtProgrammeType,
+    TeacherNotFound,
+    UnknownIqtsCountry,
+)
 from .lookups import retrieve_teacher, training_record
 from .reference_data import degree_institution
 from .subjects import hecos_code
@@ -130,6 +136,34 @@ def classify(job: Job) -> str | None:
     if message.startswith(("DQT did not answer", "Could not reach DQT")):
         return UNREACHABLE
     return None
+
+
+# The fixes each kind of refusal offers (besides retry and discard): a fix can be applied
+# only to a dead job whose kind offers it. The builders below decide from DQT's live record
+# which of them to show; the fixes' services check that record again themselves.
+OFFERED_FIXES: dict[str, tuple[type[Fix], ...]] = {
+    NOT_FOUND: (fixes.FixDateOfBirth,),
+    NO_INCOMPLETE_ITT: (fixes.AwardOnRegister,),
+    ALREADY_QTS: (fixes.DiscardRace,),
+    MISSING_TRN: (fixes.Reregister, fixes.PollAgain),
+    UNKNOWN_TRN_REQUEST: (fixes.Reregister,),
+    POLL_TIMED_OUT: (fixes.PollAgain,),
+}
+
+
+def refuse_unless_offered(job: Job, fix_name: str) -> None:
+    """Refuse a DQT fix for a job whose diagnosis does not offer it (e.g. "Fix date of
+    birth" on a job DQT refused for a subject): the fix would change the wrong thing."""
+    kind = classify(job)
+    offered = OFFERED_FIXES.get(kind, ()) if kind is not None else ()
+    if any(fix.name == fix_name for fix in offered):
+        return
+    diagnosis = f"its diagnosis is “{TITLES[kind]}”" if kind else "it has no diagnosis"
+    choices = ", ".join(f"“{fix.label}”" for fix in offered) or "no fix of this kind"
+    raise DqtFixError(
+        f"This fix does not apply to job {job.pk}: {diagnosis}, which offers {choices}. "
+        "Nothing was changed."
+    )
 
 
 def diagnose_dqt_job(job: Job, *, detailed: bool = True) -> Diagnosis | None:

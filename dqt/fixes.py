@@ -50,6 +50,12 @@ class DqtFix(Fix):
     model = Job
     button = False
 
+    def check(self, obj: Job) -> None:
+        # The diagnosis module imports these fixes.
+        from .diagnosis import refuse_unless_offered
+
+        refuse_unless_offered(obj, self.name)
+
     def page_intro(self, obj: Job, **params: Any) -> str:
         trainee = obj.trainee
         return f"{obj} for {trainee.full_name if trainee is not None else 'no trainee'}."

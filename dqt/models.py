@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -55,3 +56,38 @@ class DqtTeacher(models.Model):
 
     def __str__(self) -> str:
         return f"DQT teacher {self.trn}"
+
+
+class Resync(models.Model):
+    """A bulk resync: one DQT update queued for every sendable trainee a filter matched,
+    with who asked, why, and what was left out. Its jobs are in ``entries``; the progress
+    is read from their states (``dqt.services.dqt_resync_progress``)."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    reason = models.TextField()
+    description = models.CharField(
+        "trainees", max_length=500, help_text="The filter the trainees were chosen by"
+    )
+    matched = models.PositiveIntegerField(help_text="Trainees the filter matched")
+    queued = models.PositiveIntegerField(help_text="Updates queued")
+    skipped = models.JSONField(
+        default=dict, blank=True, help_text="Trainees left out, by why: DQT takes no update"
+    )
+
+    class Meta:
+        verbose_name = "DQT resync"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Resync {self.pk}: {self.queued} update(s), {self.description}"
+
+
+class ResyncJob(models.Model):
+    """Which job a resync queued: the link its progress is counted by."""
+
+    resync = models.ForeignKey(Resync, on_delete=models.CASCADE, related_name="entries")
+    # A purged (succeeded) job takes its link with it; the progress counts it as done.
+    job = models.OneToOneField("jobs.Job", on_delete=models.CASCADE, related_name="resync_entry")

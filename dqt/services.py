@@ -11,18 +11,22 @@ declarations of these fixes are in ``dqt/fixes.py``::
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from jobs.models import Job
-from jobs.services import job_discard, job_retry
+from jobs.services import BULK_BATCH, enqueue_many, job_discard, job_retry
 from regsupport.audit import audit_context, clean_reason
 from regsupport.dates import uk_date
 from regsupport.fixes import FixPlan
 from trainees.models import Trainee
+from trainees.services.base import refuse_dqt_rule_breaks
 
 from . import jobs, payloads
 from .comparison import (
@@ -34,18 +38,22 @@ from .comparison import (
 )
 from .errors import DqtError, DqtFixError, TraineeNotSendable
 from .lookups import retrieve_teacher, training_record
-from .models import TrnRequest
+from .models import Resync, ResyncJob, TrnRequest
 
 
-def _dead(job: Job, *task_names: str, lock: bool = True) -> tuple[Job, int]:
-    """The job, locked (unless only a plan is asked for) and checked fit for a fix, and the
-    id of the trainee it names."""
+def _dead(job: Job, *task_names: str, fix: str, lock: bool = True) -> tuple[Job, int]:
+    """The job, locked (unless only a plan is asked for) and checked fit for ``fix`` (dead,
+    and diagnosed with a refusal that offers it), and the id of the trainee it names."""
+    # The diagnosis module imports the fixes, which import these services.
+    from .diagnosis import refuse_unless_offered
+
     rows = Job.objects.select_for_update() if lock else Job.objects
     job = rows.get(pk=job.pk)
     if job.state != Job.State.DEAD:
         raise DqtFixError(f"Job {job.pk} is {job.get_state_display().lower()}, not dead.")
     if task_names and job.task_name not in task_names:
         raise DqtFixError(f"This fix does not apply to a {job.type_label} job.")
+    refuse_unless_offered(job, fix)
     if job.trainee_id is None:
         raise DqtFixError(f"Job {job.pk} names no trainee.")
     return job, job.trainee_id
@@ -75,7 +83,7 @@ def dqt_fix_date_of_birth_and_retry(
 ) -> Job:
     """404/10001: align Register's date of birth with DQT's, then run the job again."""
     reason = clean_reason(reason)
-    job, trainee_id = _dead(job)
+    job, trainee_id = _dead(job, fix="fix_date_of_birth")
     trainee = Trainee.objects.select_for_update().get(pk=trainee_id)
     if trainee.date_of_birth == date_of_birth:
         raise DqtFixError(
@@ -83,13 +91,14 @@ def dqt_fix_date_of_birth_and_retry(
             "Ask DQT before retrying."
         )
     trainee.date_of_birth = date_of_birth
+    refuse_dqt_rule_breaks(trainee, fields={"date_of_birth"})
     # Not sent on its own: the date is DQT's, and the retried job carries it.
     trainee.save_with_reason(reason, actor=actor)
     return job_retry(job=job, actor=actor, reason=reason)
 
 
 def _award_job(job: Job, *, lock: bool = True) -> tuple[Job, Trainee]:
-    job, trainee_id = _dead(job, jobs.RECOMMEND_FOR_AWARD, lock=lock)
+    job, trainee_id = _dead(job, jobs.RECOMMEND_FOR_AWARD, fix="award_on_register", lock=lock)
     trainee = Trainee.objects.select_related("provider").get(pk=trainee_id)
     if trainee.state != Trainee.State.RECOMMENDED_FOR_AWARD:
         raise DqtFixError(
@@ -180,7 +189,7 @@ def dqt_discard_race_condition(
     """ "Teacher already has QTS/EYTS date" on an update: when DQT's record matches
     Register's, the update lost the race with the award and can go."""
     reason = clean_reason(reason)
-    job, trainee_id = _dead(job, jobs.UPDATE_TRAINEE)
+    job, trainee_id = _dead(job, jobs.UPDATE_TRAINEE, fix="discard_race")
     trainee = Trainee.objects.select_related("provider").get(pk=trainee_id)
     try:
         record = dqt_record if dqt_record is not None else retrieve_teacher(trainee)
@@ -209,7 +218,7 @@ def dqt_poll_again(*, job: Job, until: date, reason: str, actor: Any) -> Job:
     the TRN arrives."""
     reason = clean_reason(reason)
     _check_future(until)
-    job, trainee_id = _dead(job, jobs.RETRIEVE_TRN, jobs.UPDATE_TRAINEE)
+    job, trainee_id = _dead(job, jobs.RETRIEVE_TRN, jobs.UPDATE_TRAINEE, fix="poll_again")
     deadline = _end_of_day(until).isoformat()
     if job.task_name == jobs.RETRIEVE_TRN:
         # On the retry's own history row, so the new deadline is kept with the reason.
@@ -236,7 +245,9 @@ def dqt_reregister_and_poll(*, job: Job, until: date, reason: str, actor: Any) -
     (the same request id), poll until ``until``, then send the update if one was waiting."""
     reason = clean_reason(reason)
     _check_future(until)
-    job, trainee_id = _dead(job, jobs.UPDATE_TRAINEE, jobs.REGISTER_FOR_TRN, jobs.RETRIEVE_TRN)
+    job, trainee_id = _dead(
+        job, jobs.UPDATE_TRAINEE, jobs.REGISTER_FOR_TRN, jobs.RETRIEVE_TRN, fix="reregister"
+    )
     trainee = Trainee.objects.get(pk=trainee_id)
     if trainee.trn:
         raise DqtFixError(
@@ -438,3 +449,143 @@ def dqt_resubmit_for_trn(*, trainee: Trainee, reason: str, actor: Any) -> Job:
     with audit_context(job, reason=reason, actor=actor):
         job.save()
     return job
+
+
+# --- bulk resync ---------------------------------------------------------------------------
+
+
+@dataclass
+class ResyncPlan:
+    """What a resync of a set of trainees would queue: the trainees DQT takes an update for,
+    and how many are left out, by why."""
+
+    matched: int
+    sendable: list[int]
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        lines = [
+            f"{len(self.sendable):,} DQT update(s) queued, one per trainee, out of "
+            f"{self.matched:,} trainee(s) matched."
+        ]
+        lines += [f"Left out: {count:,} {why}." for why, count in self.skipped.items()]
+        return lines
+
+
+RESYNC_SKIPS = {
+    "skip_deleted": "deleted (discarded)",
+    "skip_state": "not TRN received or deferred (Register sends no update then)",
+    "skip_trn": "without a TRN",
+}
+
+
+def dqt_resync_plan(*, trainees: QuerySet[Trainee]) -> ResyncPlan:
+    """Which of ``trainees`` a resync would send (the rules of ``check_send_update``): the
+    state, TRN and deletion are counted in SQL; the course dates and DQT codes per trainee."""
+    if not jobs.integration_enabled():
+        raise DqtFixError("DQT integration is off (features.integrate_with_dqt): nothing is sent.")
+    trainees = trainees.order_by()
+    kept = Q(discarded_at__isnull=True)
+    in_state = kept & Q(state__in=SENT_STATES)
+    counts = trainees.aggregate(
+        matched=Count("pk"),
+        skip_deleted=Count("pk", filter=~kept),
+        skip_state=Count("pk", filter=kept & ~Q(state__in=SENT_STATES)),
+        skip_trn=Count("pk", filter=in_state & Q(trn="")),
+    )
+    plan = ResyncPlan(matched=counts["matched"], sendable=[])
+    skipped: Counter[str] = Counter(
+        {RESYNC_SKIPS[key]: counts[key] for key in RESYNC_SKIPS if counts[key]}
+    )
+    candidates = trainees.filter(in_state & ~Q(trn="")).order_by("pk")
+    for trainee in candidates.iterator(chunk_size=2000):
+        missing = payloads.missing_for_update(trainee)
+        if missing:
+            skipped[f"without the {' and '.join(missing)} (DQT refuses the update)"] += 1
+            continue
+        try:
+            payloads.check_sendable(trainee)
+        except TraineeNotSendable as error:
+            skipped[f"refused before DQT: {error.title}"] += 1
+            continue
+        plan.sendable.append(trainee.pk)
+    plan.skipped = dict(skipped)
+    return plan
+
+
+@transaction.atomic
+def dqt_resync(*, trainees: QuerySet[Trainee], description: str, reason: str, actor: Any) -> Resync:
+    """Queue one DQT Update Trainee for every trainee in ``trainees`` that DQT takes an
+    update for, as one resync whose progress the console shows::
+
+        run = dqt_resync(trainees=Trainee.objects.filter(provider__code="1TZ"),
+                         description="provider 1TZ", reason="DQT restored from backup",
+                         actor=None)
+        dqt_resync_progress(run)
+
+    The jobs run in the trainees' DQT queues like any update: after any unfinished job of
+    the same trainee, never instead of it."""
+    reason = clean_reason(reason)
+    plan = dqt_resync_plan(trainees=trainees)
+    if not plan.sendable:
+        raise DqtFixError(
+            "None of the trainees matched can be sent to DQT: " + " ".join(plan.lines()[1:])
+        )
+    created = enqueue_many(
+        jobs.UPDATE_TRAINEE, jobs=((pk, {"trainee_id": pk}) for pk in plan.sendable)
+    )
+    run = Resync.objects.create(
+        created_by=actor,
+        reason=reason,
+        description=description[:500],
+        matched=plan.matched,
+        queued=len(created),
+        skipped=plan.skipped,
+    )
+    ResyncJob.objects.bulk_create(
+        (ResyncJob(resync=run, job=job) for job in created), batch_size=BULK_BATCH
+    )
+    return run
+
+
+@dataclass(frozen=True)
+class ResyncProgress:
+    queued: int
+    done: int
+    dead: int
+    discarded: int
+    waiting: int
+
+    @property
+    def finished(self) -> bool:
+        return self.waiting == 0
+
+
+WAITING_STATES = (
+    Job.State.SCHEDULED,
+    Job.State.ENQUEUED,
+    Job.State.RUNNING,
+    Job.State.RETRYING,
+    Job.State.BLOCKED,
+)
+
+
+def dqt_resync_progress(run: Resync) -> ResyncProgress:
+    """How far the resync's updates are, from their jobs' states in one query. A job purged
+    after succeeding is counted done."""
+    states = dict(
+        Job.objects.filter(resync_entry__resync=run)
+        .order_by()
+        .values_list("state")
+        .annotate(n=Count("pk"))
+    )
+    dead = states.get(Job.State.DEAD, 0)
+    discarded = states.get(Job.State.DISCARDED, 0)
+    waiting = sum(states.get(state, 0) for state in WAITING_STATES)
+    return ResyncProgress(
+        queued=run.queued,
+        done=run.queued - dead - discarded - waiting,
+        dead=dead,
+        discarded=discarded,
+        waiting=waiting,
+    )

@@ -8,6 +8,7 @@ support agent, and change nothing.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -34,20 +35,10 @@ def enqueue(
     task_name: str, *, arguments: dict, trainee=None, run_after: datetime | None = None
 ) -> Job:
     """Insert the job in the caller's transaction; the message goes out only on commit."""
-    job_type = registry.get(task_name)
     now = timezone.now()
     later = run_after is not None and run_after > now
-    job = Job(
-        task_name=task_name,
-        arguments=arguments,
-        trainee=trainee,
-        queue=job_type.queue,
-        max_attempts=job_type.max_attempts,
-        state=Job.State.SCHEDULED if later else Job.State.ENQUEUED,
-        run_after=run_after if later else None,
-        enqueued_at=None if later else now,
-        created_at=now,
-    )
+    job = _new_job(task_name, arguments, now=now, run_after=run_after if later else None)
+    job.trainee = trainee
     # A new job is not an operator action: its history starts with the first retry/discard.
     job.skip_history_when_saving = True
     job.save()
@@ -55,6 +46,38 @@ def enqueue(
     countdown = (run_after - now).total_seconds() if run_after is not None and later else None
     transaction.on_commit(partial(publish, job.pk, job.queue, countdown=countdown))
     return job
+
+
+def enqueue_many(task_name: str, *, jobs: Iterable[tuple[int, dict]]) -> list[Job]:
+    """Insert one job per ``(trainee id, arguments)`` in the caller's transaction, in batches
+    (a bulk resync queues tens of thousands), and send their messages in one pipeline on
+    commit. The order given is the order they run in, per trainee as for ``enqueue``."""
+    now = timezone.now()
+    rows = []
+    for trainee_id, arguments in jobs:
+        job = _new_job(task_name, arguments, now=now)
+        job.trainee_id = trainee_id
+        rows.append(job)
+    created = Job.objects.bulk_create(rows, batch_size=BULK_BATCH)
+    messages = [(job.pk, job.queue) for job in created]
+    transaction.on_commit(lambda: publish_many(messages))
+    return created
+
+
+def _new_job(
+    task_name: str, arguments: dict, *, now: datetime, run_after: datetime | None = None
+) -> Job:
+    job_type = registry.get(task_name)
+    return Job(
+        task_name=task_name,
+        arguments=arguments,
+        queue=job_type.queue,
+        max_attempts=job_type.max_attempts,
+        state=Job.State.SCHEDULED if run_after else Job.State.ENQUEUED,
+        run_after=run_after,
+        enqueued_at=None if run_after else now,
+        created_at=now,
+    )
 
 
 def _require_actor_reason(reason: str | None, default: str) -> str:

@@ -150,14 +150,10 @@ def dead_jobs_rising() -> Alert | None:
 
 def oldest_waiting_job() -> Alert | None:
     """A job has been waiting to run for longer than ``alerts.oldest_waiting_minutes``."""
-    from jobs import ledger
-
-    from .metrics import OLDEST_WAITING_SQL
+    from .metrics import oldest_waiting_ages
 
     limit = _setting("oldest_waiting_minutes", 30)
-    with connection.cursor() as cursor:
-        cursor.execute(OLDEST_WAITING_SQL, [sorted(ledger.running_job_ids())])
-        late = sorted((queue, age) for queue, age in cursor.fetchall() if age > limit * 60)
+    late = sorted((queue, age) for queue, age in oldest_waiting_ages().items() if age > limit * 60)
     if not late:
         return None
     queues = ", ".join(f"{queue} ({age / 60:.0f} minutes)" for queue, age in late)

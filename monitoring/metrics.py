@@ -270,7 +270,7 @@ class LedgerAndWorkerMetrics(Collector):
             "since, or due since (scheduled and retrying). 0 when none waits.",
             labels=["queue"],
         )
-        ages = dict(_rows(OLDEST_WAITING_SQL, [running]))
+        ages = oldest_waiting_ages(running)
         for queue in settings.JOBS_QUEUES:
             oldest.add_metric([queue], float(ages.get(queue) or 0.0))
         yield oldest
@@ -308,6 +308,16 @@ OLDEST_WAITING_SQL = """
            OR (state IN ('scheduled', 'retrying') AND run_after <= statement_timestamp()))
       AND id <> ALL(%s)
     GROUP BY queue"""
+
+
+def oldest_waiting_ages(running: list[int] | None = None) -> dict[str, float]:
+    """Per queue with a job runnable and not running, how long (seconds) the longest such
+    wait has been. ``running``: the running job ids, if the caller has read them already."""
+    from jobs import ledger
+
+    if running is None:
+        running = sorted(ledger.running_job_ids())
+    return {queue: float(age) for queue, age in _rows(OLDEST_WAITING_SQL, [running])}
 
 
 def _text(value: object) -> str:

@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
-from regsupport.audit import AuditedModel
+from regsupport.audit import VersionedModel
 
 ukprn_validator = RegexValidator(r"^\d{8}$", "A UKPRN is exactly 8 digits.")
 accreditation_id_validator = RegexValidator(
@@ -21,7 +21,7 @@ class KeptQuerySet(models.QuerySet):
         return self.filter(discarded_at__isnull=False)
 
 
-class User(AuditedModel):
+class User(VersionedModel):
     """A person who uses the records service (not console staff)."""
 
     email = models.EmailField()
@@ -51,7 +51,7 @@ class User(AuditedModel):
         return f"{self.first_name} {self.last_name} <{self.email}>"
 
 
-class Provider(AuditedModel):
+class Provider(VersionedModel):
     """An accredited training provider (HEI or SCITT)."""
 
     name = models.CharField(max_length=255)
@@ -90,7 +90,7 @@ class Provider(AuditedModel):
         super().save(*args, **kwargs)
 
 
-class LeadPartner(AuditedModel):
+class LeadPartner(VersionedModel):
     class RecordType(models.TextChoices):
         SCHOOL = "school", "School"
         HEI = "hei", "HEI"
@@ -140,7 +140,7 @@ class LeadPartner(AuditedModel):
             raise ValidationError({"ukprn": "An HEI or SCITT lead partner needs a UKPRN."})
 
 
-class ProviderUser(AuditedModel):
+class ProviderUser(VersionedModel):
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="provider_users")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="provider_users")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -159,7 +159,7 @@ class ProviderUser(AuditedModel):
         return f"{self.user} at {self.provider}"
 
 
-class LeadPartnerUser(AuditedModel):
+class LeadPartnerUser(VersionedModel):
     lead_partner = models.ForeignKey(
         LeadPartner, on_delete=models.CASCADE, related_name="lead_partner_users"
     )

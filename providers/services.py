@@ -14,7 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from regsupport.audit import audit_context, clean_reason
+from regsupport.audit import audit_context, check_version, clean_reason
 from regsupport.fixes import FixPlan
 from regsupport.ids import parse_id
 
@@ -140,17 +140,25 @@ def provider_copy_to_lead_partner_plan(*, provider: Provider) -> FixPlan:
 
 
 def provider_copy_to_lead_partner(
-    *, provider: Provider, record_type: Any, reason: str, actor: Any
+    *,
+    provider: Provider,
+    record_type: Any,
+    reason: str,
+    actor: Any,
+    expected_version: int | None = None,
 ) -> ProviderConversion:
     """Playbook "Converting a provider into lead partner" (register-domain.md §4.3).
 
     Find or create the lead partner by (UKPRN, provider), mark the provider not
     accredited, and make the lead partner's users exactly the provider's users. An
     existing lead partner is neither renamed nor retyped, so a second run changes nothing.
+    Refused when the provider changed after ``expected_version`` (if given).
     """
     reason = clean_reason(reason)
     record_type = _record_type(record_type)
     with transaction.atomic():
+        check_version(provider, expected_version)
+        provider.refresh_from_db()
         lead_partner, created = _lead_partner_for(provider, record_type, reason, actor)
         conversion = ProviderConversion(provider, lead_partner, lead_partner_created=created)
         if provider.accredited:

@@ -32,12 +32,30 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from .audit import actor_name, audit_context, record_changes, timeline
-from .errors import Refusal
+from .audit import (
+    actor_name,
+    audit_context,
+    check_version,
+    clean_reason,
+    has_visible_characters,
+    is_versioned,
+    record_changes,
+    timeline,
+)
+from .errors import ReasonRequired, Refusal, StaleVersion
 from .ids import parse_id
 
 REASON_FIELD = "change_reason"
+VERSION_FORM_FIELD = "loaded_version"
 REASON_HELP = "Why is this change being made? Kept in the record's history with your name."
+
+
+def form_reason(value: str | None, message: str) -> str:
+    """A reason box's value through the one reason check (:func:`audit.clean_reason`)."""
+    try:
+        return clean_reason(value)
+    except ReasonRequired:
+        raise ValidationError(message) from None
 
 
 class ReasonForm(forms.ModelForm):
@@ -48,12 +66,31 @@ class ReasonForm(forms.ModelForm):
         required=True,
         error_messages={"required": "Give a reason for this change."},
     )
+    # The version the form was shown at (versioned models only): a save from a copy that
+    # someone else has changed since is refused, naming who changed what.
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None and is_versioned(self.instance):
+            self.fields[VERSION_FORM_FIELD].initial = self.instance.version
 
     def clean_change_reason(self) -> str:
-        value = (self.cleaned_data.get(REASON_FIELD) or "").strip()
-        if not value:
-            raise ValidationError("Give a reason for this change.")
-        return value
+        return form_reason(self.cleaned_data.get(REASON_FIELD), "Give a reason for this change.")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.instance.pk is not None and is_versioned(self.instance):
+            loaded = cleaned.get(VERSION_FORM_FIELD)
+            if loaded is None:
+                raise ValidationError("This form has lost its version: reload the page.")
+            try:
+                # Locks the row for the rest of the admin's transaction, so nothing can
+                # change it between this check and the save.
+                check_version(self.instance, loaded)
+            except StaleVersion as error:
+                raise ValidationError(str(error)) from None
+        return cleaned
 
 
 class JSONObjectField(forms.JSONField):
@@ -113,14 +150,27 @@ class AuditedAdmin(SimpleHistoryAdmin):
         fieldsets = list(super().get_fieldsets(request, obj))
         stripped = []
         for name, options in fieldsets:
-            fields = [f for f in options.get("fields", ()) if f != REASON_FIELD]
+            fields = [
+                f for f in options.get("fields", ()) if f not in (REASON_FIELD, VERSION_FORM_FIELD)
+            ]
             if fields:
                 stripped.append((name, {**options, "fields": fields}))
         if self.has_change_permission(request, obj) or (
             obj is None and self.has_add_permission(request)
         ):
-            stripped.append(("Reason for change", {"fields": [REASON_FIELD]}))
+            versioned = obj is not None and is_versioned(obj)
+            fields = [REASON_FIELD, VERSION_FORM_FIELD] if versioned else [REASON_FIELD]
+            stripped.append(("Reason for change", {"fields": fields}))
         return stripped
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except Refusal as error:
+            # A service refused the save (e.g. a fix changed the record between the form's
+            # check and the save): nothing was saved, and the agent is told why, not a 500.
+            self.message_user(request, str(error), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change):
         with audit_context(obj, reason=form.cleaned_data[REASON_FIELD], actor=request.user):
@@ -143,7 +193,7 @@ class AuditedAdmin(SimpleHistoryAdmin):
         extra_context = dict(extra_context or {})
         if request.method == "POST" and request.POST.get("post"):
             reason = (request.POST.get(REASON_FIELD) or "").strip()
-            if not reason:
+            if not has_visible_characters(reason):
                 extra_context["reason_error"] = "Give a reason for deleting this record."
                 # Re-show the confirmation page: Django only deletes on a non-empty POST.
                 request.POST = QueryDict()
@@ -214,10 +264,7 @@ class ConfirmForm(forms.Form):
     )
 
     def clean_reason(self) -> str:
-        value = (self.cleaned_data.get("reason") or "").strip()
-        if not value:
-            raise ValidationError("Give a reason.")
-        return value
+        return form_reason(self.cleaned_data.get("reason"), "Give a reason.")
 
 
 @dataclass(frozen=True)

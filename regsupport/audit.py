@@ -11,24 +11,53 @@ A plain ``save()`` is still recorded, with an empty reason.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from concurrency.exceptions import RecordModifiedError
+from concurrency.fields import AutoIncVersionField
 from django.core.exceptions import FieldDoesNotExist
-from django.db import models
+from django.db import connection, models, transaction
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from .dates import readable
-from .errors import ReasonRequired
+from .errors import ReasonRequired, StaleVersion
+
+#: The column every versioned model has; history rows copy it, so they say which version
+#: each change made.
+VERSION_FIELD = "version"
+
+
+# Characters that are letters or symbols to Unicode but show nothing: Hangul fillers and
+# the blank Braille pattern, favourites for filling a required box with "nothing".
+_BLANK_LOOKALIKES = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# Control, format (zero-width space, joiners, BOM, direction marks), unassigned, private use,
+# separators: none of them shows a reader anything.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cn", "Co", "Cs", "Zs", "Zl", "Zp"})
+
+
+def has_visible_characters(text: str) -> bool:
+    """True when ``text`` shows a reader something: not only spaces, zero-width or other
+    invisible characters."""
+    return any(
+        not char.isspace()
+        and char not in _BLANK_LOOKALIKES
+        and unicodedata.category(char) not in _INVISIBLE_CATEGORIES
+        for char in text
+    )
 
 
 def clean_reason(reason: str | None) -> str:
+    """The reason as it is kept, refused when it shows nothing to a reader (empty, spaces,
+    or only zero-width characters). Every reason box and service uses this one check."""
     reason = (reason or "").strip()
-    if not reason:
+    if not has_visible_characters(reason):
         raise ReasonRequired("Give a reason for this change; it is kept in the record's history.")
     return reason
 
@@ -68,6 +97,88 @@ class AuditedModel(models.Model):
     def delete_with_reason(self, reason: str, *, actor: Any = None) -> Any:
         with audit_context(self, reason=clean_reason(reason), actor=actor):
             return self.delete()
+
+
+class VersionField(AutoIncVersionField):
+    """django-concurrency's counter, kept off model forms: the admin form carries the version
+    it was shown at in a field of its own (``admin_tools.ReasonForm``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.editable = False
+        # Rows inserted with SQL (data generators, bulk loads) start at version 0 too.
+        self.db_default = models.Value(0)
+
+
+class VersionedModel(AuditedModel):
+    """An audited model with optimistic locking (django-concurrency): every save of an
+    existing row bumps ``version`` and updates only the row still at the version it was
+    read at. Saving a stale copy raises :class:`StaleVersion` naming who changed what
+    since, instead of silently overwriting their change (docs/decisions/0013)."""
+
+    version = VersionField(help_text="Bumped by every save; a stale copy cannot be saved")
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        read_at = self.version
+        try:
+            # In a savepoint: the refused update must not break the caller's transaction,
+            # which still has to read the history for the message.
+            with transaction.atomic():
+                super().save(*args, **kwargs)
+        except RecordModifiedError:
+            raise StaleVersion(stale_message(self, read_at)) from None
+
+
+def is_versioned(instance_or_model: Any) -> bool:
+    return hasattr(instance_or_model, "_concurrencymeta")
+
+
+def current_version(instance: VersionedModel, *, lock: bool = False) -> int | None:
+    """The row's version in the database (None: the row is gone), locked for the rest of
+    the transaction when ``lock`` is set and a transaction is open."""
+    rows = type(instance)._base_manager.filter(pk=instance.pk)
+    if lock and connection.in_atomic_block:
+        rows = rows.select_for_update(of=("self",))
+    return rows.values_list(VERSION_FIELD, flat=True).first()
+
+
+def check_version(
+    instance: VersionedModel, expected_version: int | None, *, lock: bool = True
+) -> None:
+    """Lock the row (with ``lock``) and refuse with :class:`StaleVersion` when it is no
+    longer at ``expected_version`` (the version a form or a confirmation page was shown);
+    None only locks."""
+    if instance.pk is None:
+        return
+    current = current_version(instance, lock=lock)
+    if expected_version is not None and current != expected_version:
+        raise StaleVersion(stale_message(instance, expected_version))
+
+
+def stale_message(instance: VersionedModel, read_version: int) -> str:
+    """Who changed what since ``read_version``, from the history rows, for the agent whose
+    copy is stale."""
+    entries = timeline(instance, since_version=read_version, link=False)
+    if not entries:
+        return (
+            f"{instance} was changed or deleted by someone else after you opened it. Nothing "
+            "was saved: reload the page, then make your change again."
+        )
+    changes = []
+    for entry in reversed(entries):
+        what = "; ".join(f"{c.label}: {c.old} → {c.new}" for c in entry.changes)
+        reason = f", reason: {entry.reason}" if entry.reason else ""
+        changes.append(
+            f"{entry.who} at {timezone.localtime(entry.when):%-d %b %Y %H:%M} "
+            f"({what or entry.kind.lower()}{reason})"
+        )
+    return (
+        f"{instance} was changed by someone else after you opened it: {'; '.join(changes)}. "
+        "Nothing was saved: reload the page to see their change, then make yours again."
+    )
 
 
 @dataclass(frozen=True)
@@ -160,7 +271,7 @@ def readable_or_dash(value: Any) -> Any:
     return "—" if value in (None, "") else readable(value)
 
 
-def record_changes(record: Any, previous: Any) -> list[FieldChange]:
+def record_changes(record: Any, previous: Any, *, link: bool = True) -> list[FieldChange]:
     """What ``record`` (a history row) changed since ``previous``, field by field, as the
     console shows it: labels, choices by name, dates in words. A change that reads the same
     either side (nothing → empty) is no change to a person, and is left out."""
@@ -168,7 +279,9 @@ def record_changes(record: Any, previous: Any) -> list[FieldChange]:
     if previous is None or record.history_type != "~":
         return changes
     model = record.instance_type
-    delta = record.diff_against(previous, foreign_keys_are_objs=False)
+    delta = record.diff_against(
+        previous, foreign_keys_are_objs=False, excluded_fields=_unshown(record)
+    )
     for change in delta.changes:
         old, new = change.old, change.new
         if isinstance(old, dict) or isinstance(new, dict):
@@ -180,8 +293,8 @@ def record_changes(record: Any, previous: Any) -> list[FieldChange]:
         shown = FieldChange(
             change.field,
             field_label(model, change.field),
-            field_display(model, change.field, old, link=True),
-            field_display(model, change.field, new, link=True),
+            field_display(model, change.field, old, link=link),
+            field_display(model, change.field, new, link=link),
         )
         if shown.old != shown.new:
             changes.append(shown)
@@ -194,15 +307,31 @@ def actor_name(user: Any) -> str:
     return user.get_username() if user else "system / shell"
 
 
-def timeline(instance: AuditedModel, *, limit: int | None = None) -> list[TimelineEntry]:
-    """Newest first: each history row with who, when, why and field-by-field old → new."""
-    records = list(
-        instance.history.select_related("history_user").order_by("-history_date", "-history_id")
-    )
+def timeline(
+    instance: AuditedModel,
+    *,
+    limit: int | None = None,
+    since_version: int | None = None,
+    link: bool = True,
+) -> list[TimelineEntry]:
+    """Newest first: each history row with who, when, why and field-by-field old → new;
+    with ``since_version``, only the changes made after that version; ``link=False`` for
+    plain text (related records as names, not links)."""
+    history = instance.history.select_related("history_user")
+    if since_version is not None:
+        history = history.filter(**{f"{VERSION_FIELD}__gte": since_version})
+    records = list(history.order_by("-history_date", "-history_id"))
+    if since_version is not None:
+        later = [r for r in records if getattr(r, VERSION_FIELD) > since_version]
+        if not later:
+            return []
+        # The last row at the version read is what the later changes are diffed against.
+        at_read = [r for r in records if getattr(r, VERSION_FIELD) == since_version][:1]
+        records, limit = later + at_read, len(later)
     entries = []
     for index, record in enumerate(records):
         previous = records[index + 1] if index + 1 < len(records) else None
-        changes = record_changes(record, previous)
+        changes = record_changes(record, previous, link=link)
         entries.append(
             TimelineEntry(
                 when=record.history_date,
@@ -215,6 +344,11 @@ def timeline(instance: AuditedModel, *, limit: int | None = None) -> list[Timeli
         if limit and len(entries) >= limit:
             break
     return entries
+
+
+def _unshown(record: Any) -> list[str]:
+    # The version changes with every save: showing it would add a line to every change.
+    return [VERSION_FIELD] if is_versioned(record.instance_type) else []
 
 
 def _m2m_names(record: Any, field_name: str, rows: Any) -> str:

@@ -13,3 +13,8 @@ class Refusal(Exception):
 
 class ReasonRequired(Refusal):
     """A change was asked for without a reason; every change records one."""
+
+
+class StaleVersion(Refusal):
+    """A change was made from a copy of a record that someone else has changed since; the
+    message names who changed what, and nothing was saved."""

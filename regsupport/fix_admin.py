@@ -23,8 +23,10 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
 from .admin_tools import Confirmation, ConfirmForm, ObjectPlan, as_list, confirm_action
+from .audit import VERSION_FIELD, check_version, is_versioned
 from .errors import Refusal
 from .fixes import Fix, can_run_playbook_fixes, fix_apply_to_all, fixes_for
+from .ids import parse_number
 
 REFUSED = "Only support agents and developers may run playbook fixes."
 
@@ -52,6 +54,15 @@ def _choices(fix: Fix, data: Any, initial: dict[str, Any]) -> forms.Form | None:
 
 def _form_params(form: forms.Form) -> dict[str, Any]:
     return {name: value for name, value in form.cleaned_data.items() if name != "reason"}
+
+
+def posted_version(request: HttpRequest) -> int | None:
+    """The version a page was shown at, from its hidden field; None when the request has
+    none (a script, not a page), -1 when it is not a number (never current)."""
+    if VERSION_FIELD not in request.POST:
+        return None
+    version = parse_number(request.POST[VERSION_FIELD])
+    return -1 if version is None else version
 
 
 def _change_url(obj: Any) -> str:
@@ -104,6 +115,10 @@ def fix_page(model_admin, request: HttpRequest, object_id: str, fix: Fix) -> Htt
         given = {**params, **_form_params(form)}
         # A refusal rolls back whatever the fix had written before it refused.
         with transaction.atomic():
+            if is_versioned(obj):
+                # The plan the agent confirmed was made from this version: if someone changed
+                # the record since, it is not the plan any more.
+                check_version(obj, posted_version(request))
             result = fix.apply(obj, reason=form.cleaned_data["reason"], actor=request.user, **given)
         results.append(result)
         return fix.done(result, **given)
@@ -118,6 +133,7 @@ def fix_page(model_admin, request: HttpRequest, object_id: str, fix: Fix) -> Htt
             changes=plan.lines(),
             warnings=plan.own_notes + plan.notes,
             confirm_label=fix.confirm_label or fix.label,
+            hidden={VERSION_FIELD: str(obj.version)} if is_versioned(obj) else {},
         ),
         perform=perform,
         form_class=confirm_form(fix),

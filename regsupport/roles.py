@@ -22,6 +22,8 @@ SUPPORT_EXTRA = [
 DEVELOPER_EXTRA = [
     ("regsupport", "change_settings"),
     ("jobs", "inspect_queues"),
+    # Queue a DQT update for every trainee a filter matches (dqt.services.dqt_resync).
+    ("dqt", "add_resync"),
     # Login lockouts (django-axes): see them, and unlock by deleting the attempts.
     ("axes", "view_accessattempt"),
     ("axes", "delete_accessattempt"),

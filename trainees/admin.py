@@ -11,10 +11,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from dqt.admin import RESYNC_PERMISSION, resync_with_dqt
 from dqt.selectors import trainee_dqt_card
 from jobs.selectors import jobs_for_trainee
 from regsupport.admin_tools import (
     REASON_FIELD,
+    VERSION_FORM_FIELD,
     AuditedAdmin,
     ConfirmForm,
     DiscardedFilter,
@@ -170,6 +172,11 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
     ]
 
     change_list_template = "admin/trainees/trainee/change_list.html"
+    actions = [resync_with_dqt]
+
+    def has_resync_permission(self, request):
+        return request.user.has_perm(RESYNC_PERMISSION)
+
     change_form_template = "admin/trainees/trainee/change_form.html"
 
     def get_queryset(self, request):
@@ -233,7 +240,12 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
         # An edit goes through the service, which records the reason and tells DQT about
         # the fields it holds.
         reason = form.cleaned_data[REASON_FIELD]
-        services.trainee_update(trainee=obj, reason=reason, actor=request.user)
+        services.trainee_update(
+            trainee=obj,
+            reason=reason,
+            actor=request.user,
+            expected_version=form.cleaned_data[VERSION_FORM_FIELD],
+        )
         request._change_reason = reason
 
     def changelist_view(self, request, extra_context=None):

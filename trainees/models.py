@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Collection
 from datetime import UTC, date, datetime
 from typing import Any, Self
 
 from django.contrib.postgres.indexes import OpClass
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
@@ -13,7 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from dqt.countries import validate_iqts_country
 from providers.models import KeptQuerySet, LeadPartner, Provider
-from regsupport.audit import AuditedModel
+from regsupport.audit import AuditedModel, VersionedModel
 
 from .errors import TraineeError, TraineeStateError
 
@@ -58,6 +60,62 @@ def clean_outcome_date(value: date | str | None, *, itt_start_date: date | None)
     if itt_start_date is not None and value < itt_start_date:
         raise TraineeError("The date must not be before the ITT start date")
     return value
+
+
+# What DQT refuses, checked before anything is saved (docs/dqt.md, "Refused at the door").
+TRN_FORMAT = re.compile(r"[0-9]{7}")
+EARLIEST_DATE_OF_BIRTH = date(1940, 1, 1)
+YOUNGEST_TRAINEE_AGE = 16
+OLDEST_COURSE_AGE = 19
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def dqt_rule_errors(trainee: Trainee, fields: Collection[str] | None = None) -> dict[str, str]:
+    """The trainee's values DQT would refuse, as {field: message}; with ``fields``, only the
+    rules that read one of those fields (so a fix is not refused over old data it does not
+    touch). Register's messages where Register has the rule, DQT's otherwise."""
+
+    def touched(*names: str) -> bool:
+        return fields is None or any(name in fields for name in names)
+
+    errors: dict[str, str] = {}
+    if touched("trn") and trainee.trn and not TRN_FORMAT.fullmatch(trainee.trn):
+        errors["trn"] = "A TRN is 7 digits, for example 1234567"
+    born = trainee.date_of_birth
+    if touched("date_of_birth") and born is not None:
+        today = latest_outcome_date()
+        if born >= today:
+            errors["date_of_birth"] = (
+                "Enter a date of birth that is in the past, for example 31 3 1980"
+            )
+        elif born > _years_before(today, YOUNGEST_TRAINEE_AGE):
+            errors["date_of_birth"] = (
+                "Enter a valid date of birth, trainee cannot be younger than 16 years old"
+            )
+        elif born < EARLIEST_DATE_OF_BIRTH:
+            errors["date_of_birth"] = (
+                "Enter a valid date of birth: DQT refuses one before 1 January 1940 "
+                "(Birth date is out of expected range.)"
+            )
+    start, end = trainee.itt_start_date, trainee.itt_end_date
+    if touched("itt_start_date", "itt_end_date") and start and end and start >= end:
+        errors["itt_end_date"] = "The expected end date must be after the start date"
+    if touched("course_min_age", "course_max_age"):
+        for name in ("course_min_age", "course_max_age"):
+            age = getattr(trainee, name)
+            if age is not None and not 0 <= age <= OLDEST_COURSE_AGE:
+                errors[name] = "Age must be 0-19 inclusive."
+        low, high = trainee.course_min_age, trainee.course_max_age
+        if not errors.keys() & {"course_min_age", "course_max_age"}:
+            if low is not None and high is not None and low > high:
+                errors["course_max_age"] = "The maximum age cannot be less than the minimum age"
+    return errors
 
 
 class WithdrawalReason(models.Model):
@@ -121,7 +179,7 @@ class ApplyApplication(AuditedModel):
         )
 
 
-class Trainee(AuditedModel):
+class Trainee(VersionedModel):
     class State(models.IntegerChoices):
         DRAFT = 0, "Draft"
         SUBMITTED_FOR_TRN = 1, "Submitted for TRN"
@@ -433,6 +491,11 @@ class Trainee(AuditedModel):
                 setattr(self, name, " ".join(value.split()))
         super().save(*args, **kwargs)
         self._loaded_slug = self.slug
+
+    def clean(self) -> None:
+        super().clean()
+        if errors := dqt_rule_errors(self):
+            raise ValidationError(errors)
 
     @property
     def full_name(self) -> str:

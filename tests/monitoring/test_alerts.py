@@ -38,7 +38,9 @@ def _links(text):
     return [line for line in text.splitlines() if line.startswith(("Resolve:", "What to do:"))]
 
 
-def test_dead_jobs_rising_faster_than_the_rate_alerts_with_the_dead_jobs_page(slack, setting):
+def test_dead_jobs_rising_faster_than_the_rate_alerts_with_the_dead_jobs_page(
+    slack, setting, everything_alive
+):
     setting("alerts.dead_jobs_per_hour", 2)
     for _ in range(3):
         JobFactory(dead=True, finished_at=timezone.now() - timedelta(minutes=5))
@@ -175,7 +177,7 @@ def test_without_a_webhook_alerts_go_to_the_log_once_per_window(setting, caplog)
     assert any(m.startswith("Alert (no slack.webhook_url set): 1 jobs died") for m in logged)
 
 
-def test_beat_runs_the_checks_every_minute_on_a_worker(slack, setting, settings):
+def test_beat_runs_the_checks_every_minute_on_a_worker(slack, setting, settings, everything_alive):
     from monitoring.tasks import check_alerts
 
     entry = settings.CELERY_BEAT_SCHEDULE["monitoring-check-alerts"]

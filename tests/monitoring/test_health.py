@@ -88,3 +88,23 @@ def test_the_heartbeat_command_passes_for_a_live_worker_and_fails_for_a_silent_o
         call_command("heartbeat", "--worker", "default@host-a")
     with pytest.raises(CommandError, match="No heartbeat from default@host-z"):
         call_command("heartbeat", "--worker", "default@host-z")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readyz_fails_when_the_database_is_unreachable(client, everything_alive):
+    from django.db import connection
+
+    connection.close()
+    saved = dict(connection.settings_dict)
+    connection.settings_dict.update(HOST="127.0.0.1", PORT="9217")  # nothing listens there
+    try:
+        response = client.get("/readyz")
+    finally:
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(saved)
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert checks["database"]["ok"] is False
+    assert "9217" in checks["database"]["detail"]
+    assert checks["broker"]["ok"] and checks["workers"]["ok"] and checks["beat"]["ok"]

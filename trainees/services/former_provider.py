@@ -12,6 +12,7 @@ from regsupport.audit import audit_context, clean_reason
 from ..errors import TraineeError
 from ..models import Trainee
 from ..signals import trainee_changed
+from .base import refuse_dqt_rule_breaks
 
 
 def former_provider_of(*, lead_partner: LeadPartner) -> Provider:
@@ -59,6 +60,7 @@ def trainee_create_for_former_provider(
             date_of_birth=date_of_birth,
             email=email or "",
         )
+        refuse_dqt_rule_breaks(trainee, fields=None)
         with audit_context(trainee, reason=reason, actor=actor):
             trainee.save()
         trainee_changed.send(

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import transaction
 
-from regsupport.audit import audit_context, clean_reason
+from regsupport.audit import audit_context, check_version, clean_reason
 
 from ..errors import TraineeError, TraineeStateError
 from ..models import Trainee, WithdrawalReason
@@ -88,14 +88,20 @@ def trainee_withdraw(
     )
 
 
-def trainee_update(*, trainee: Trainee, reason: str, actor: Any) -> set[str]:
+def trainee_update(
+    *, trainee: Trainee, reason: str, actor: Any, expected_version: int | None = None
+) -> set[str]:
     """Save field edits already made on ``trainee`` (e.g. from its admin form) with a reason.
-    Returns the changed fields; DQT is sent an update when it holds any of them."""
+    Returns the changed fields; DQT is sent an update when it holds any of them. Refused
+    (:class:`~regsupport.errors.StaleVersion`, naming who changed what) when the trainee
+    changed after ``expected_version`` (default: the version ``trainee`` was read at)."""
     reason = clean_reason(reason)
     with transaction.atomic():
-        before = (
-            snapshot(Trainee.objects.select_for_update().get(pk=trainee.pk)) if trainee.pk else {}
-        )
+        if trainee.pk:
+            check_version(
+                trainee, trainee.version if expected_version is None else expected_version
+            )
+        before = snapshot(Trainee.objects.get(pk=trainee.pk)) if trainee.pk else {}
         if "state" in before and before["state"] != trainee.state:
             raise TraineeStateError(
                 "The state changes only through its own steps (submit, withdraw, defer, "

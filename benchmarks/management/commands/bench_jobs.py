@@ -81,6 +81,12 @@ class Command(BaseCommand):
             action="store_true",
             help="run only the DQT update throughput at 200 ms (step 7)",
         )
+        parser.add_argument(
+            "--only-resync",
+            action="store_true",
+            help="run only the bulk resync at 200 ms (step 8; not part of a full run)",
+        )
+        parser.add_argument("--resync-trainees", type=int, default=50_000)
         parser.add_argument("--dqt-throughput-jobs", type=int, default=2000)
         parser.add_argument("--dqt-throughput-baseline-jobs", type=int, default=100)
         parser.add_argument(
@@ -111,6 +117,10 @@ class Command(BaseCommand):
         if options["only_console"]:
             self.console()
             self.csv_export()
+            self.report()
+            return
+        if options["only_resync"]:
+            ResyncStep(self, options["resync_trainees"]).run()
             self.report()
             return
         if options["only_dqt_throughput"]:
@@ -542,13 +552,7 @@ class Command(BaseCommand):
         fake = FakeDqt(trn_delay_seconds=0).start()
         try:
             fake.slow_down("/v2/teachers/", seconds=0.2)
-            env = {
-                "SETTINGS__FEATURES__INTEGRATE_WITH_DQT": "true",
-                "SETTINGS__DQT__BASE_URL": fake.url,
-                "SETTINGS__DQT__API_KEY": fake.api_key,
-                # The benchmark measures the worker; DQT's own limit is a setting.
-                "SETTINGS__DQT__MAX_REQUESTS_PER_SECOND": "0",
-            }
+            env = fake_dqt_env(fake)
             lookup = {**env, "SETTINGS__DQT__TEACHER_COPY_MAX_AGE_DAYS": "0"}
             baseline = self.dqt_run(
                 fake, lookup, n_baseline, first_trainee=1, pool="prefork", concurrency=2
@@ -597,27 +601,9 @@ class Command(BaseCommand):
         from dqt.models import DqtTeacher
         from jobs.models import Job
         from jobs.publish import publish_many
-        from trainees.models import Trainee
 
-        # Trainees with no unfinished job (a dead one would hold theirs back), and a sex:
-        # the generated data has none, and DQT refuses an update without a gender code.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                """
-                SELECT t.id FROM trainees_trainee t
-                WHERE t.id >= %s AND NOT EXISTS (
-                    SELECT 1 FROM jobs_job j
-                    WHERE j.trainee_id = t.id AND j.state NOT IN ('succeeded', 'discarded'))
-                ORDER BY t.id LIMIT %s""",
-                [first_trainee, n // 2],
-            )
-            chosen = [row[0] for row in cursor.fetchall()]
-            cursor.execute(
-                "UPDATE trainees_trainee SET sex = 0 WHERE id = ANY(%s) AND sex IS NULL", [chosen]
-            )
-        trainees = list(Trainee.objects.select_related("provider").filter(pk__in=chosen))
+        trainees = free_trainees(fake, first=first_trainee, count=n // 2)
         for trainee in trainees:
-            fake.add_teacher_for(trainee)
             if lookups:
                 DqtTeacher.objects.filter(trn=trainee.trn).delete()
             else:
@@ -708,6 +694,149 @@ class Command(BaseCommand):
             f"{result['sessions']}; {exact}\n"
         )
         return result
+
+
+class ResyncStep:
+    """Step 8 (``--only-resync``): a bulk resync of ``n`` generated trainees
+    (``dqt.services.dqt_resync``, as the trainee list's action and the shell queue it)
+    through one ``dqtworker`` as the Procfile runs it (thread pool, concurrency 100), DQT
+    answering in 200 ms. Timed from the call that queues them until the run's progress
+    shows every update done; exact when the fake DQT received one PATCH per trainee."""
+
+    def __init__(self, command: Command, n: int):
+        self.command, self.n = command, n
+
+    def run(self) -> None:
+        from dqt.fake.server import FakeDqt
+        from regsupport.config import settings as app_settings
+
+        out = self.command.stdout
+        out.write(f"Bulk resync of {self.n:,} trainees, DQT answering in 200 ms:\n")
+        fake = FakeDqt(trn_delay_seconds=0).start()
+        env = fake_dqt_env(fake)
+        saved = {key: os.environ.get(key) for key in env}
+        # The service checks the integration flag in this process too.
+        os.environ.update(env)
+        app_settings.reload()
+        try:
+            fake.slow_down("/v2/teachers/", seconds=0.2)
+            trainees = free_trainees(fake, first=TRAINEES // 4, count=self.n)
+            figure = self.timed(fake, trainees)
+        finally:
+            fake.stop()
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            app_settings.reload()
+        self.command.record(
+            f"Bulk resync of {self.n:,} trainees at 200 ms (one dqtworker, threads x100)",
+            figure,
+            "< 10 min for 50,000, exactly once",
+        )
+
+    def timed(self, fake, trainees) -> str:
+        from dqt.services import dqt_resync, dqt_resync_progress
+        from regsupport.celery import app
+        from trainees.models import Trainee
+
+        out = self.command.stdout
+        log = Path(settings.BASE_DIR) / "var" / "bench-resync.log"
+        worker = start_worker(log, queue="dqt", pool="threads", concurrency=100, env={**os.environ})
+        run = None
+        try:
+            deadline = time.monotonic() + 60
+            while not app.control.ping(timeout=1) and time.monotonic() < deadline:
+                pass
+            calls_before = len(fake.calls)
+            start = time.perf_counter()
+            run = dqt_resync(
+                trainees=Trainee.objects.filter(pk__in=[t.pk for t in trainees]),
+                description=f"benchmark: {len(trainees):,} trainees",
+                reason="Benchmark",
+                actor=self.command.user,
+            )
+            queued_in = time.perf_counter() - start
+            out.write(f"  {run.queued:,} updates queued in {queued_in:.1f} s\n")
+            shown = start
+            while not (progress := dqt_resync_progress(run)).finished:
+                if time.perf_counter() - start > 1800:
+                    raise CommandError("the resync did not finish in 30 minutes")
+                if time.perf_counter() - shown > 30:
+                    shown = time.perf_counter()
+                    out.write(
+                        f"  {shown - start:.0f} s: {progress.done:,} done, "
+                        f"{progress.dead:,} dead, {progress.waiting:,} waiting\n"
+                    )
+                time.sleep(1)
+            elapsed = time.perf_counter() - start
+        finally:
+            worker.terminate()
+            worker.wait(timeout=60)
+            if run is not None:
+                self.forget(run)
+        patches = Counter(
+            c["path"].rsplit("/", 1)[1]
+            for c in fake.calls[calls_before:]
+            if c["method"] == "PATCH" and c["status"] == 204
+        )
+        exact = patches == Counter({t.trn: 1 for t in trainees}) and progress.done == len(trainees)
+        out.write(
+            f"  {progress.done:,} done, {progress.dead:,} dead in {elapsed:.1f} s "
+            f"({progress.done / elapsed:.1f} trainees/s)\n"
+        )
+        return (
+            f"{elapsed / 60:.1f} min ({progress.done / elapsed:.0f} trainees/s; queued in "
+            f"{queued_in:.1f} s), " + ("exactly once" if exact else "NOT exact")
+        )
+
+    @staticmethod
+    def forget(run) -> None:
+        """Remove the run and its jobs: the generated data stays as it was."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM dqt_resyncjob WHERE resync_id = %s RETURNING job_id", [run.pk]
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            cursor.execute("DELETE FROM jobs_job WHERE id = ANY(%s)", [ids])
+            cursor.execute("DELETE FROM dqt_resync WHERE id = %s", [run.pk])
+
+
+def fake_dqt_env(fake) -> dict[str, str]:
+    return {
+        "SETTINGS__FEATURES__INTEGRATE_WITH_DQT": "true",
+        "SETTINGS__DQT__BASE_URL": fake.url,
+        "SETTINGS__DQT__API_KEY": fake.api_key,
+        # The benchmark measures the worker; DQT's own limit is a setting.
+        "SETTINGS__DQT__MAX_REQUESTS_PER_SECOND": "0",
+    }
+
+
+def free_trainees(fake, *, first: int, count: int) -> list:
+    """``count`` generated trainees from id ``first`` on with no unfinished job (a dead one
+    would hold theirs back), given a sex (the generated data has none, and DQT refuses an
+    update without a gender code) and known to the fake DQT."""
+    from trainees.models import Trainee
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT t.id FROM trainees_trainee t
+            WHERE t.id >= %s AND NOT EXISTS (
+                SELECT 1 FROM jobs_job j
+                WHERE j.trainee_id = t.id AND j.state NOT IN ('succeeded', 'discarded'))
+            ORDER BY t.id LIMIT %s""",
+            [first, count],
+        )
+        chosen = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "UPDATE trainees_trainee SET sex = 0 WHERE id = ANY(%s) AND sex IS NULL", [chosen]
+        )
+    trainees = list(Trainee.objects.select_related("provider").filter(pk__in=chosen))
+    for trainee in trainees:
+        fake.add_teacher_for(trainee)
+    return trainees
 
 
 def start_worker(log: Path, *, queue: str, pool: str, concurrency: int, env: dict):
