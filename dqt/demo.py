@@ -382,8 +382,7 @@ CASES = [
 def seed_pending_trns(dqt: FakeDqtState) -> list[Trainee]:
     """Submitted trainees whose TRN request DQT holds: one DQT is still reviewing (polled,
     no TRN), one DQT has since given a TRN that the next poll, an hour away, would fetch
-    (*Check for TRN* gets it now), and one whose request DQT refused (*Re-submit for
-    TRN*). Trainees submitted with no request at all are already in the demo."""
+    (*Check for TRN* gets it now), and one whose request failed (*Re-submit for TRN*). Trainees submitted with no request at all are already in the demo."""
     candidates = list(
         Trainee.objects.kept()
         .select_related("provider")
@@ -414,14 +413,12 @@ def seed_pending_trns(dqt: FakeDqtState) -> list[Trainee]:
         poll.run_after = timezone.now() + timedelta(hours=1)
         poll.save_without_historical_record(update_fields=["run_after"])
         dqt.configure(trn_delay_seconds=delay)
-        dqt.add_fault(
-            path="/v2/trn-requests/",
-            method="PUT",
-            status=400,
-            count=1,
-            body='{"title":"One or more validation errors occurred.","status":400,'
-            '"errors":{"BirthDate":["Birth date must be in the past."]}}',
-        )
+        # DQT answered 500 to each of the registration's five attempts (a diagnosis the
+        # console knows: speak with DQT, then Re-submit for TRN).
+        dqt.add_fault(path="/v2/trn-requests/", method="PUT", status=500, count=5)
         register = jobs.register_for_trn.enqueue(trainee=refused, trainee_id=refused.pk)
-        runner.run(register.pk)
+        for _ in range(register.max_attempts):
+            register.run_after = timezone.now()
+            register.save_without_historical_record(update_fields=["run_after"])
+            runner.run(register.pk)
     return candidates
