@@ -26,7 +26,7 @@ from celery import bootsteps
 from celery.beat import PersistentScheduler
 from celery.signals import worker_process_shutdown
 
-from regsupport.config import settings as app_settings
+from regsupport.config import AppSettings
 
 from . import metrics
 from .store import key, redis_client
@@ -37,12 +37,18 @@ BEAT_KEY = key("heartbeat", "beat")
 WORKER_PREFIX = key("heartbeat", "worker", "")
 
 
+def _setting(key: str, default: float) -> float:
+    # From the files and the environment only: the console's layer reads PostgreSQL, and a
+    # worker starting (or beating) while the database is down must not wait on it.
+    return float(AppSettings().get(key, default))
+
+
 def interval_seconds() -> float:
-    return float(app_settings.get("monitoring.heartbeat_seconds", 10))
+    return _setting("monitoring.heartbeat_seconds", 10)
 
 
 def silent_after_seconds() -> float:
-    return float(app_settings.get("monitoring.silent_after_seconds", 60))
+    return _setting("monitoring.silent_after_seconds", 60)
 
 
 @dataclass(frozen=True)

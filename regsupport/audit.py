@@ -116,7 +116,7 @@ class VersionedModel(AuditedModel):
     """An audited model with optimistic locking (django-concurrency): every save of an
     existing row bumps ``version`` and updates only the row still at the version it was
     read at. Saving a stale copy raises :class:`StaleVersion` naming who changed what
-    since, instead of silently overwriting their change (docs/decisions/0012)."""
+    since, instead of silently overwriting their change (docs/decisions/0013)."""
 
     version = VersionField(help_text="Bumped by every save; a stale copy cannot be saved")
 

@@ -1,5 +1,5 @@
 """No lost updates: a save made from a copy someone else has changed since is refused, and
-the refusal names who changed what (optimistic locking, docs/decisions/0012)."""
+the refusal names who changed what (optimistic locking, docs/decisions/0013)."""
 
 import pytest
 from django.test import Client
