@@ -14,7 +14,7 @@ trainees, its first page counted the whole table and page 5,000 read and threw a
 * renders its table from ``ListColumn`` declarations in one pass (:func:`table_html`):
   Django's per-cell machinery took longer than all of the page's SQL.
 
-Measurements: docs/decisions/0012-trainee-lists-at-a-million.md.
+Measurements: docs/decisions/0014-trainee-lists-at-a-million.md.
 """
 
 from __future__ import annotations

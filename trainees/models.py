@@ -473,7 +473,7 @@ class Trainee(VersionedModel):
             models.Index(fields=["provider", "state"], name="trainees_trainee_prov_state"),
             # The console lists newest first and pages by seeking on (created_at, id), so
             # the list, each filter and any page read about 100 index entries
-            # (docs/decisions/0012-trainee-lists-at-a-million.md).
+            # (docs/decisions/0014-trainee-lists-at-a-million.md).
             models.Index(fields=["created_at", "id"], name="trainees_trainee_created"),
             models.Index(fields=["state", "created_at", "id"], name="trainees_trainee_state"),
             models.Index(
