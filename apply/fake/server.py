@@ -12,11 +12,12 @@
 from __future__ import annotations
 
 import json
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from regsupport.fakes import ThreadedFake
 
 from .state import Answer, Call, FakeApplyState, error_answer
 
@@ -191,15 +192,16 @@ class FakeApplyServer(ThreadingHTTPServer):
             self.state.save(self.state_file)
 
 
-class FakeApply:
+class FakeApply(ThreadedFake):
     """Start the fake on a free port in a background thread; control it from Python."""
+
+    thread_name = "fake-apply"
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, verbose: bool = False, **config):
         config.setdefault("api_tokens", ["test-apply-token"])
         self.state = FakeApplyState(**config)
         self.api_token = sorted(self.state.api_tokens)[0]
         self._server = FakeApplyServer((host, port), self.state, verbose=verbose)
-        self._thread: threading.Thread | None = None
 
     @property
     def base(self) -> str:
@@ -214,31 +216,6 @@ class FakeApply:
     @property
     def touch_url(self) -> str:
         return f"{self.base}/_control/application-choices/touch"
-
-    def start(self) -> FakeApply:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-apply",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is None:
-            return
-        self.state.wake.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-        self._thread = None
-
-    def __enter__(self) -> FakeApply:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     # --- the same controls as the HTTP control API --------------------------------------
 

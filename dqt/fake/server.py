@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from regsupport.fakes import ThreadedFake
+
 from .aspnet import SECURITY_HEADERS, Answer, dotnet_json
 from .state import Call, FakeDqtState, teacher_from_trn_request
 
@@ -279,47 +281,21 @@ def serving(state: FakeDqtState) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-class FakeDqt:
+class FakeDqt(ThreadedFake):
     """Start the fake on a free port in a background thread; control it from Python."""
+
+    thread_name = "fake-dqt"
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, verbose: bool = False, **config):
         config.setdefault("api_keys", ["test-dqt-key"])
         self.state = FakeDqtState(**config)
         self.api_key = sorted(self.state.config.api_keys)[0]
         self._server = FakeDqtServer((host, port), self.state, verbose=verbose)
-        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}/"
-
-    def start(self) -> FakeDqt:
-        # A short poll interval keeps stop() (and so each test's teardown) quick.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-dqt",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving (idempotent); later calls to ``url`` are refused."""
-        if self._thread is None:
-            return
-        self.state.wake.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-        self._thread = None
-
-    def __enter__(self) -> FakeDqt:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     # --- the same controls as the HTTP control API --------------------------------------
 

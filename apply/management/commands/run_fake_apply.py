@@ -1,10 +1,9 @@
-from pathlib import Path
-
 from django.core.management.base import BaseCommand
 
 from apply.fake.server import FakeApplyServer
 from apply.fake.state import DEFAULT_API_TOKENS, FakeApplyState
 from regsupport.config import settings
+from regsupport.fakes import add_server_arguments, serve_in_foreground
 
 
 class Command(BaseCommand):
@@ -14,8 +13,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8002)
+        add_server_arguments(parser, port=8002, holds="Apply's application choices")
         parser.add_argument(
             "--api-token",
             action="append",
@@ -23,13 +21,6 @@ class Command(BaseCommand):
             help="accepted bearer token (repeatable); default: recruits_api.auth_token and "
             "the dev/test tokens",
         )
-        parser.add_argument(
-            "--state-file",
-            type=Path,
-            help="keep Apply's application choices in this JSON file: read at start when it "
-            "exists, written after every change",
-        )
-        parser.add_argument("--quiet", action="store_true", help="do not log each request")
 
     def handle(self, *args, **options):
         tokens = set(options["api_tokens"] or DEFAULT_API_TOKENS)
@@ -54,10 +45,4 @@ class Command(BaseCommand):
             f"Fake Apply on http://{host}:{port}/register-api (control API under /_control/)"
         )
         self.stdout.flush()
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            state.wake.set()
-            server.server_close()
+        serve_in_foreground(server, state)

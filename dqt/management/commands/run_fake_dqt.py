@@ -1,10 +1,9 @@
-from pathlib import Path
-
 from django.core.management.base import BaseCommand
 
 from dqt.fake.server import FakeDqtServer
 from dqt.fake.state import DEFAULT_API_KEYS, FakeDqtState
 from regsupport.config import settings
+from regsupport.fakes import add_server_arguments, serve_in_foreground
 
 
 class Command(BaseCommand):
@@ -14,8 +13,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8001)
+        add_server_arguments(parser, port=8001, holds="DQT's records")
         parser.add_argument(
             "--trn-delay",
             type=float,
@@ -31,15 +29,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--from-register",
             action="store_true",
-            help="start with a DQT record for every trainee with a TRN in this database",
+            help="start with a DQT record for every trainee with a TRN in this database "
+            "(unless --state-file names a file that exists)",
         )
-        parser.add_argument(
-            "--state-file",
-            type=Path,
-            help="keep DQT's records in this JSON file: read at start (instead of "
-            "--from-register) when it exists, written after every change",
-        )
-        parser.add_argument("--quiet", action="store_true", help="do not log each request")
 
     def handle(self, *args, **options):
         keys = set(options["api_keys"] or DEFAULT_API_KEYS)
@@ -68,10 +60,4 @@ class Command(BaseCommand):
             f"control API under /_control/)",
         )
         self.stdout.flush()
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            state.wake.set()
-            server.server_close()
+        serve_in_foreground(server, state)
