@@ -15,7 +15,14 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from regsupport.admin_site import ConsoleTool, console_site
-from regsupport.admin_tools import AuditedAdmin, Confirmation, ConfirmForm, confirm_action
+from regsupport.admin_tools import (
+    AuditedAdmin,
+    Confirmation,
+    ConfirmForm,
+    ReadOnlyAdminMixin,
+    confirm_action,
+    page_context,
+)
 from regsupport.csv_safety import safe_cell
 from regsupport.errors import Refusal
 from regsupport.fix_admin import FixesAdminMixin, require_playbook_permission
@@ -35,29 +42,27 @@ def _trainee_link(trainee: Trainee | None) -> str:
     return format_html('<a href="{}">{}</a>', url, trainee.full_name or trainee.pk)
 
 
+# An application's columns on the list, and the top of its page.
+SUMMARY_FIELDS = (
+    "apply_id",
+    "candidate_name",
+    "accredited_body_code",
+    "recruitment_cycle_year",
+    "state",
+    "trainee_link",
+)
+
+
 @admin.register(ApplyApplication)
 class ApplyApplicationAdmin(FixesAdminMixin, AuditedAdmin):
-    list_display = [
-        "apply_id",
-        "candidate_name",
-        "accredited_body_code",
-        "recruitment_cycle_year",
-        "state",
-        "trainee_link",
-        "updated_at",
-    ]
+    list_display = [*SUMMARY_FIELDS, "updated_at"]
     list_filter = ["state", "recruitment_cycle_year", "accredited_body_code"]
     search_fields = ["=apply_id", "=accredited_body_code"]
     actions = ["reimport_from_apply", "download_apply_ids"]
     list_select_related = ["trainee"]
     readonly_fields = ["candidate_name", "trainee_link", "created_at", "updated_at"]
     fields = [
-        "apply_id",
-        "candidate_name",
-        "accredited_body_code",
-        "recruitment_cycle_year",
-        "state",
-        "trainee_link",
+        *SUMMARY_FIELDS,
         "invalid_data",
         "application",
         ("created_at", "updated_at"),
@@ -99,13 +104,7 @@ class ApplyApplicationAdmin(FixesAdminMixin, AuditedAdmin):
             except Exception:  # noqa: BLE001 - e.g. its provider gone since: show the row anyway
                 duplicates = []
             rows.append({"application": application, "duplicates": duplicates})
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Duplicate Apply applications",
-            "opts": self.model._meta,
-            "rows": rows,
-            "year": year,
-        }
+        context = page_context(self, request, "Duplicate Apply applications", rows=rows, year=year)
         return TemplateResponse(request, "admin/apply/duplicates.html", context)
 
     @admin.action(description="Download apply ids (.csv)")
@@ -215,20 +214,11 @@ class ApplyApplicationAdmin(FixesAdminMixin, AuditedAdmin):
 
 
 @admin.register(ImportRun)
-class ImportRunAdmin(admin.ModelAdmin):
+class ImportRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Each run's page follows its jobs until they end (refreshing itself meanwhile)."""
 
     list_display = ["__str__", "created_at", "started_by", "started_at"]
     change_list_template = "admin/apply/importrun/change_list.html"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         return [
@@ -249,14 +239,14 @@ class ImportRunAdmin(admin.ModelAdmin):
             raise PermissionDenied
         run = get_object_or_404(ImportRun, pk=object_id if str(object_id).isdigit() else 0)
         progress = run_progress(run)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": str(run),
-            "opts": self.model._meta,
-            "run": run,
-            "progress": progress,
-            "refresh_seconds": None if progress.ended or progress.waiting_for_apply_team else 2,
-        }
+        context = page_context(
+            self,
+            request,
+            str(run),
+            run=run,
+            progress=progress,
+            refresh_seconds=None if progress.ended or progress.waiting_for_apply_team else 2,
+        )
         return TemplateResponse(request, "admin/apply/importrun/run.html", context)
 
     def start_run_view(self, request, run_id: int):
@@ -288,13 +278,7 @@ class ImportRunAdmin(admin.ModelAdmin):
                 self.message_user(request, str(error), messages.ERROR)
             else:
                 return HttpResponseRedirect(reverse("admin:apply_importrun_change", args=[run.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Start the Apply imports",
-            "opts": self.model._meta,
-            "form": form,
-            "year": year,
-        }
+        context = page_context(self, request, "Start the Apply imports", form=form, year=year)
         return TemplateResponse(request, "admin/apply/importrun/start.html", context)
 
 
@@ -313,18 +297,9 @@ class CourseAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApplyApplicationSyncRequest)
-class SyncRequestAdmin(admin.ModelAdmin):
+class SyncRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "recruitment_cycle_year", "successful", "response_code"]
     list_filter = ["recruitment_cycle_year", "successful"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 console_site().register_tool(

@@ -6,7 +6,7 @@ from django.utils.html import format_html, format_html_join
 
 from jobs.models import Job
 from regsupport.admin_site import ConsoleTool, console_site
-from regsupport.admin_tools import AuditedAdmin, Confirmation, confirm_action
+from regsupport.admin_tools import AuditedAdmin, Confirmation, ReadOnlyAdminMixin, confirm_action
 from regsupport.errors import Refusal
 
 from . import services, views
@@ -75,7 +75,7 @@ console_site().register_tool(
 
 
 @admin.register(Resync)
-class ResyncAdmin(admin.ModelAdmin):
+class ResyncAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The progress of bulk resyncs: one row per run, its page the counts and dead jobs.
     A resync is made from the trainee list's action or the shell, never edited."""
 
@@ -83,15 +83,6 @@ class ResyncAdmin(admin.ModelAdmin):
     list_select_related = ["created_by"]
     fields = tuple(RESYNC_FIELDS)
     readonly_fields = tuple(RESYNC_FIELDS)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def _progress(self, obj: Resync) -> services.ResyncProgress:
         # One query per run, shared by its columns.

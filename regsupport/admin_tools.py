@@ -267,6 +267,30 @@ class AuditedAdmin(SimpleHistoryAdmin):
         return super().response_action(request, queryset)
 
 
+class ReadOnlyAdminMixin:
+    """For records only the system writes (runs, sync requests, reference lists): the
+    console shows them and never adds, changes or deletes one."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def page_context(model_admin: admin.ModelAdmin, request: HttpRequest, title: str, **extra: Any):
+    """The context every console page of a model admin starts from."""
+    return {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "opts": model_admin.model._meta,
+        **extra,
+    }
+
+
 class ConfirmForm(forms.Form):
     reason = forms.CharField(
         label="Reason",

@@ -4,8 +4,9 @@ and the demo, and serving in the foreground for their management commands."""
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Protocol, Self
 
@@ -14,12 +15,74 @@ class _HasWake(Protocol):
     wake: threading.Event
 
 
+class FakeHandler(BaseHTTPRequestHandler):
+    """Hands every request to ``_handle(method)``; logs only when the server is verbose."""
+
+    protocol_version = "HTTP/1.1"
+    server: FakeHTTPServer
+
+    def _handle(self, method: str) -> None:
+        raise NotImplementedError
+
+    def do_GET(self):
+        self._handle("GET")
+
+    def do_PUT(self):
+        self._handle("PUT")
+
+    def do_PATCH(self):
+        self._handle("PATCH")
+
+    def do_POST(self):
+        self._handle("POST")
+
+    def do_DELETE(self):
+        self._handle("DELETE")
+
+    def log_message(self, format, *args):
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+
+class FakeHTTPServer(ThreadingHTTPServer):
+    """A fake's server: its ``state`` is what the handler answers from; with a
+    ``state_file``, the state is written there after every change."""
+
+    # An IPv4 TCP server: its address is always (host, port), never a Unix socket path.
+    server_address: tuple[str, int]
+    daemon_threads = True
+    allow_reuse_address = True
+    handler_class: type[BaseHTTPRequestHandler]
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        state: Any,
+        *,
+        verbose: bool = False,
+        state_file: Path | None = None,
+    ):
+        self.state = state
+        self.verbose = verbose
+        self.state_file = state_file
+        super().__init__(address, self.handler_class)
+
+    def handle_error(self, request, client_address) -> None:
+        # A client that gave up on a stalled call has closed its end: nothing to report.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+    def save_state(self) -> None:
+        if self.state_file is not None:
+            self.state.save(self.state_file)
+
+
 class ThreadedFake:
     """Serves ``self._server`` on a daemon thread; a context manager. Subclasses set
     ``_server`` and ``state`` (whose ``wake`` event releases requests a fault holds)."""
 
     thread_name = "fake"
-    _server: ThreadingHTTPServer
+    _server: FakeHTTPServer
     state: Any
     _thread: threading.Thread | None = None
 

@@ -28,6 +28,8 @@ from regsupport.admin_tools import (
     AuditedAdmin,
     ConfirmForm,
     DiscardedFilter,
+    ReadOnlyAdminMixin,
+    page_context,
 )
 from regsupport.errors import Refusal
 from regsupport.fix_admin import FixesAdminMixin, require_playbook_permission
@@ -331,11 +333,7 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
     def remove_duplicates_view(self, request):
         require_playbook_permission(request)
         changelist = reverse("admin:trainees_trainee_changelist")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Remove duplicate trainees",
-            "opts": self.model._meta,
-        }
+        context = page_context(self, request, "Remove duplicate trainees")
         if request.method == "POST" and request.POST.get("step") == "confirm":
             try:
                 payload = signing.loads(
@@ -414,15 +412,6 @@ class TraineeAdmin(FixesAdminMixin, AuditedAdmin):
 
 
 @admin.register(WithdrawalReason)
-class WithdrawalReasonAdmin(admin.ModelAdmin):
+class WithdrawalReasonAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["name"]
     search_fields = ["name"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

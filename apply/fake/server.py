@@ -12,12 +12,10 @@
 from __future__ import annotations
 
 import json
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from regsupport.fakes import ThreadedFake
+from regsupport.fakes import FakeHandler, FakeHTTPServer, ThreadedFake
 
 from .state import Answer, Call, FakeApplyState, error_answer
 
@@ -34,22 +32,8 @@ INTERNAL_SERVER_ERROR = {
 }
 
 
-class FakeApplyHandler(BaseHTTPRequestHandler):
+class FakeApplyHandler(FakeHandler):
     server: FakeApplyServer
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self):
-        self._handle("GET")
-
-    def do_POST(self):
-        self._handle("POST")
-
-    def do_DELETE(self):
-        self._handle("DELETE")
-
-    def log_message(self, format, *args):
-        if self.server.verbose:
-            super().log_message(format, *args)
 
     def _handle(self, method: str) -> None:
         parts = urlsplit(self.path)
@@ -169,27 +153,9 @@ def control(state: FakeApplyState, method: str, path: str, body: dict) -> Answer
     return Answer(404, {"error": f"no control endpoint {method} {path}"})
 
 
-class FakeApplyServer(ThreadingHTTPServer):
-    server_address: tuple[str, int]
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(
-        self,
-        address: tuple[str, int],
-        state: FakeApplyState,
-        *,
-        verbose: bool = False,
-        state_file: Path | None = None,
-    ):
-        self.state = state
-        self.verbose = verbose
-        self.state_file = state_file
-        super().__init__(address, FakeApplyHandler)
-
-    def save_state(self) -> None:
-        if self.state_file is not None:
-            self.state.save(self.state_file)
+class FakeApplyServer(FakeHTTPServer):
+    state: FakeApplyState
+    handler_class = FakeApplyHandler
 
 
 class FakeApply(ThreadedFake):

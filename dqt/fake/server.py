@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from regsupport.fakes import ThreadedFake
+from regsupport.fakes import FakeHandler, FakeHTTPServer, ThreadedFake
 
 from .aspnet import SECURITY_HEADERS, Answer, dotnet_json
 from .state import Call, FakeDqtState, teacher_from_trn_request
@@ -29,28 +26,8 @@ from .state import Call, FakeDqtState, teacher_from_trn_request
 ApiRoute = tuple[str, re.Pattern[str], Callable[..., Answer]]
 
 
-class FakeDqtHandler(BaseHTTPRequestHandler):
+class FakeDqtHandler(FakeHandler):
     server: FakeDqtServer
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self):
-        self._handle("GET")
-
-    def do_PUT(self):
-        self._handle("PUT")
-
-    def do_PATCH(self):
-        self._handle("PATCH")
-
-    def do_POST(self):
-        self._handle("POST")
-
-    def do_DELETE(self):
-        self._handle("DELETE")
-
-    def log_message(self, format, *args):
-        if self.server.verbose:
-            super().log_message(format, *args)
 
     # --- plumbing -----------------------------------------------------------------------
 
@@ -234,34 +211,9 @@ def control(state: FakeDqtState, method: str, path: str, query: dict, body: dict
     return Answer(404, {"error": f"no control endpoint {method} {path}"})
 
 
-class FakeDqtServer(ThreadingHTTPServer):
-    # An IPv4 TCP server: its address is always (host, port), never a Unix socket path.
-    server_address: tuple[str, int]
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(
-        self,
-        address: tuple[str, int],
-        state: FakeDqtState,
-        *,
-        verbose: bool = False,
-        state_file: Path | None = None,
-    ):
-        self.state = state
-        self.verbose = verbose
-        self.state_file = state_file
-        super().__init__(address, FakeDqtHandler)
-
-    def handle_error(self, request, client_address) -> None:
-        # A client that gave up on a stalled call has closed its end: nothing to report.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-    def save_state(self) -> None:
-        """Keep DQT's records in ``state_file`` (when there is one) after every change."""
-        if self.state_file is not None:
-            self.state.save(self.state_file)
+class FakeDqtServer(FakeHTTPServer):
+    state: FakeDqtState
+    handler_class = FakeDqtHandler
 
 
 @contextmanager
