@@ -30,9 +30,10 @@ def test_creating_changing_and_deleting_a_trainee_records_entity_events(stream_o
         "update_entity",
         "delete_entity",
     ]
-    # An update carries the id and the changed fields; personal data goes in hidden_data.
+    # An update carries the id and the changed fields (the lock's version among them);
+    # personal data goes in hidden_data.
     changed = data(updated)
-    assert set(changed) == {"id", "course_min_age", "updated_at"}
+    assert set(changed) == {"id", "course_min_age", "updated_at", "version"}
     assert (changed["id"], changed["course_min_age"]) == ([str(trainee_id)], ["12"])
     assert data(updated, "hidden_data") == {"last_name": ["Hopper-Murray"]}
     assert updated["user_id"] == developer.pk
