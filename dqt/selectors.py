@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from jobs.models import Job
 from regsupport.config import settings as app_settings
+from regsupport.dates import readable
 from trainees.models import Trainee
 
 from . import jobs
@@ -78,7 +79,12 @@ def trainee_dqt_card(trainee: Trainee) -> DqtCard | None:
     return DqtCard(
         asked=True,
         asked_at=timezone.now(),
-        comparisons=compare_with_dqt(trainee, record),
+        comparisons=[
+            row._replace(
+                register_value=readable(row.register_value), dqt_value=readable(row.dqt_value)
+            )
+            for row in compare_with_dqt(trainee, record)
+        ],
         record=_rows({k: v for k, v in record.items() if k not in LEFT_OUT}),
         trainings=[_rows(row) for row in record.get(TRAININGS) or [] if isinstance(row, dict)],
     )
@@ -98,7 +104,7 @@ def _text(value: Any) -> str:
         return "; ".join(_text(item) for item in value)
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return str(value)
+    return str(readable(value))
 
 
 # --- Register's Pending TRNs and Pending awards pages ------------------------------------------

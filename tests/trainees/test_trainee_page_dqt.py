@@ -69,7 +69,7 @@ def test_the_dqt_card_shows_dqts_record_beside_registers(agent_client, dqt_on):
     assert "asked live at" in card
     assert "<td>Last name</td><td>Lovelace</td><td>Byron</td>" in card
     assert "<strong>differs</strong>" in card
-    assert "<td>Date of birth</td><td>1995-04-12</td><td>1995-04-12</td>" in card
+    assert "<td>Date of birth</td><td>12 April 1995</td><td>12 April 1995</td>" in card
     assert "Everything DQT holds" in card
     assert f"<th>trn</th><td>{trainee.trn}</td>" in card
     assert "Training instance 1" in card
