@@ -24,7 +24,14 @@ def _devrun(*args, **env):
         cwd=ROOT,
         # The other fakes' ports too, from this project's test range: the defaults may
         # belong to a `make run` on this machine.
-        env={**os.environ, "FAKE_APPLY_PORT": "9273", "FAKE_SINK_PORT": "9274", **env},
+        # Without the tests' SETTINGS__ overrides (a fake DQT fixture sets the DQT address
+        # for the whole session): `make manage` must find the port from FAKE_DQT_PORT.
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("SETTINGS__")},
+            "FAKE_APPLY_PORT": "9273",
+            "FAKE_SINK_PORT": "9274",
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=120,
