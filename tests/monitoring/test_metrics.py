@@ -12,6 +12,7 @@ from dqt.errors import DqtHttpError
 from jobs.models import Job
 from jobs.runner import run
 from jobs.services import enqueue
+from monitoring import metrics
 from monitoring.store import redis_client
 from regsupport.config import settings as app_settings
 from tests.factories import JobFactory, TraineeFactory
@@ -121,8 +122,9 @@ def test_a_job_run_shows_in_the_duration_histogram(scrape, flush_at_once, tmp_pa
         arguments={"path": str(tmp_path / "steps.txt"), "step": "1"},
     )
     labels = {"job_type": "tests.ordered", "queue": "dqt", "outcome": "succeeded"}
-    # The store is shared by the session's workers, whose batches may land late: count
-    # from what it held before this job.
+    # Earlier tests ran jobs in this process too: send their measurements first, then
+    # count from what the store holds.
+    metrics.flush()
     before = scrape()
     count_before = _value(before, "regsupport_job_duration_seconds_count", **labels) or 0
     inf_before = _value(before, "regsupport_job_duration_seconds_bucket", le="+Inf", **labels) or 0
