@@ -171,7 +171,10 @@ class Command(BaseCommand):
     # --- data ---------------------------------------------------------------------------
 
     def generate(self, *, regenerate: bool):
+        from benchmarks.data import column_defaults_sql
         from jobs.models import Job
+        from providers.models import Provider
+        from trainees.models import Trainee
 
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM jobs_job")
@@ -181,10 +184,12 @@ class Command(BaseCommand):
             self._reset_retry_batch()
             return
         self.stdout.write("generating data with SQL...\n")
+        defaults = column_defaults_sql(Provider, Trainee, Job)
         sql = f"""
         TRUNCATE jobs_job, jobs_historicaljob, trainees_trainee, trainees_historicaltrainee,
                  providers_provider, providers_historicalprovider, django_celery_results_taskresult
                  RESTART IDENTITY CASCADE;
+        {defaults}
         INSERT INTO providers_provider (name, code, ukprn, accreditation_id, accredited,
             apply_sync_enabled, created_at, updated_at)
         SELECT 'Provider ' || g, 'P' || g, (10000000 + g)::text, (5000 + g)::text, true, false,

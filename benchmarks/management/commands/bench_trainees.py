@@ -284,6 +284,11 @@ def deep_cursor() -> str:
 
 
 def generate_sql() -> str:
+    from benchmarks.data import column_defaults_sql
+    from providers.models import LeadPartner, Provider
+    from trainees.models import Trainee
+
+    defaults = column_defaults_sql(Provider, LeadPartner, Trainee)
     first = "ARRAY[" + ",".join(f"'{n}'" for n in FIRST_NAMES) + "]"
     surnames = "ARRAY[" + ",".join(f"'{n}'" for n in COMMON_SURNAMES) + "]"
     syllables = "ARRAY[" + ",".join(f"'{s}'" for s in SYLLABLES) + "]"
@@ -294,6 +299,7 @@ def generate_sql() -> str:
              trainees_historicaltrainee_withdrawal_reasons, providers_provider,
              providers_historicalprovider, providers_leadpartner,
              providers_historicalleadpartner RESTART IDENTITY CASCADE;
+    {defaults}
     INSERT INTO providers_provider (name, code, ukprn, accreditation_id, accredited,
         apply_sync_enabled, created_at, updated_at)
     SELECT 'Provider ' || g, 'P' || g, (10000000 + g)::text, (5000 + g)::text, true, false,
