@@ -52,6 +52,10 @@ class FakeHTTPServer(ThreadingHTTPServer):
     server_address: tuple[str, int]
     daemon_threads = True
     allow_reuse_address = True
+    # A worker opens a connection per thread at once (a hundred for a dqtworker); with
+    # socketserver's backlog of 5 the kernel dropped most of them and each waited a second
+    # for its retry, which no real service's listener would make it do.
+    request_queue_size = 1024
     handler_class: type[BaseHTTPRequestHandler]
 
     def __init__(

@@ -153,6 +153,7 @@ class FakeDqtState:
             self.config = Config()
             self.configure(**copy.deepcopy(self._initial_config))
             self.teachers: dict[str, dict[str, Any]] = {}
+            self._slug_index: dict[str, set[str]] | None = None
             self.trn_requests: dict[tuple[str, str], dict[str, Any]] = {}
             self.faults: list[Fault] = []
             self.calls: list[Call] = []
@@ -210,6 +211,7 @@ class FakeDqtState:
                 elif key != "trn":
                     teacher[key] = value
             self.teachers[trn] = teacher
+            self._index_slugs(trn, teacher)
             return self._shown(teacher)
 
     def teacher(self, trn: str) -> dict[str, Any] | None:
@@ -263,6 +265,7 @@ class FakeDqtState:
         with self.lock:
             self.configure(**data.get("referenceData", {}))
             self.teachers = copy.deepcopy(data.get("teachers", {}))
+            self._slug_index = None
             now = time.monotonic()
             self.trn_requests = {}
             for saved in data.get("trnRequests", []):
@@ -502,15 +505,37 @@ class FakeDqtState:
 
     def _rows_with_slug(self, slug: str | None) -> list[dict[str, Any]]:
         """GetInitialTeacherTrainingBySlugIdAsync: active ITT rows with the slug, on any
-        teacher's record."""
+        teacher's record. DQT looks them up by index; so does the fake (``_slug_index``),
+        or a resync of 50,000 trainees spends its time here scanning every teacher."""
         if not slug:
             return []
+        if self._slug_index is None:
+            self._slug_index = {}
+            for trn, teacher in self.teachers.items():
+                self._index_slugs(trn, teacher)
+        holders = self._slug_index.get(slug, set())
+        # Several teachers with the slug: in the records' order, as a scan finds them.
+        teachers = (
+            [self.teachers[trn] for trn in holders if trn in self.teachers]
+            if len(holders) <= 1
+            else self.teachers.values()
+        )
         return [
             row
-            for teacher in self.teachers.values()
+            for teacher in teachers
             for row in teacher.get("initialTeacherTraining", [])
             if row.get("slugId") == slug and row.get("active", True)
         ]
+
+    def _index_slugs(self, trn: str, teacher: dict[str, Any]) -> None:
+        """Note which slugs the teacher's ITT rows carry. A row's slug never changes once
+        made (only ``put_teacher`` makes rows), so the index only grows; a teacher that no
+        longer has a slug's row is skipped when its rows are read."""
+        if self._slug_index is None:
+            return
+        for row in teacher.get("initialTeacherTraining", []):
+            if row.get("slugId"):
+                self._slug_index.setdefault(row["slugId"], set()).add(trn)
 
     # --- records --------------------------------------------------------------------
 
