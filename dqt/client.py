@@ -19,7 +19,9 @@ back while a call waits (``jobs.worker.released_while_waiting``).
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import threading
 import time
 from datetime import date
@@ -44,11 +46,38 @@ _thread = threading.local()
 
 
 def _thread_session() -> requests.Session:
-    """This thread's HTTP session: its connections to DQT stay open between jobs."""
+    """This thread's HTTP session: its connections to DQT stay open between jobs.
+
+    It does not read the environment itself (``trust_env``): ``_environment_for`` gives each
+    call what the environment says, worked out once per URL and environment."""
     session = getattr(_thread, "session", None)
     if session is None:
         session = _thread.session = requests.Session()
+        session.trust_env = False
     return session
+
+
+# What requests would read from the environment on every call (proxies and a CA bundle).
+_ENVIRONMENT = tuple(
+    name
+    for base in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+    for name in (base, base.upper())
+) + ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+def _environment_for(url: str) -> tuple[dict[str, str], str | bool]:
+    """The proxies and TLS verification requests would take from the environment for
+    ``url``. Requests works them out on every call by scanning the whole environment,
+    which was about a tenth of a DQT job's CPU time (docs/decisions/0015-dqt-worker-cpu.md);
+    here only when the URL or one of those variables changes."""
+    return _environment_cached(url, tuple(os.environ.get(name) for name in _ENVIRONMENT))
+
+
+@functools.lru_cache(maxsize=64)
+def _environment_cached(url: str, _values: tuple) -> tuple[dict[str, str], str | bool]:
+    proxies = requests.utils.get_environ_proxies(url)
+    verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    return proxies, verify
 
 
 class DqtClient:
@@ -163,6 +192,7 @@ class DqtClient:
         json_body: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         url = f"{self.base_url}{path}"
+        proxies, verify = _environment_for(self.base_url)
         data = None if json_body is None else json.dumps(json_body, separators=(",", ":"))
         try:
             with released_while_waiting():
@@ -175,6 +205,8 @@ class DqtClient:
                     data=data,
                     headers=self.headers,
                     timeout=self.timeout,
+                    proxies=proxies,
+                    verify=verify,
                 )
         except requests.Timeout as error:
             dqt_answered(method=method, endpoint=endpoint, status="timeout", seconds=None)
