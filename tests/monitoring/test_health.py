@@ -90,6 +90,20 @@ def test_the_heartbeat_command_passes_for_a_live_worker_and_fails_for_a_silent_o
         call_command("heartbeat", "--worker", "default@host-z")
 
 
+def test_the_heartbeat_command_checks_every_process_of_a_dqtworker(everything_alive):
+    """``dqtworker`` names its processes dqt-1@host, dqt-2@host: the container's
+    healthcheck asks for dqt@host and every one of them must be alive."""
+    from django.core.management import CommandError, call_command
+
+    heartbeat.record_worker("dqt-1@host-b", ["dqt", "apply"])
+    heartbeat.record_worker("dqt-2@host-b", ["dqt", "apply"])
+    heartbeat.record_worker("dqtx-3@host-b", ["dqt"], now=time.time() - 600)  # not one of them
+    call_command("heartbeat", "--worker", "dqt@host-b")
+    heartbeat.record_worker("dqt-2@host-b", ["dqt", "apply"], now=time.time() - 600)
+    with pytest.raises(CommandError, match="dqt-2@host-b last wrote its heartbeat 600 s ago"):
+        call_command("heartbeat", "--worker", "dqt@host-b")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_readyz_fails_when_the_database_is_unreachable(client, everything_alive):
     from django.db import connection

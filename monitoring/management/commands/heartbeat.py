@@ -1,9 +1,13 @@
 """``manage.py heartbeat --worker default@$HOSTNAME`` / ``--beat``: exit 0 if that process
 wrote its heartbeat within ``monitoring.silent_after_seconds``, else 1 with why. The
-compose healthchecks of the worker and beat containers (docs/deploy.md, "Health checks")."""
+compose healthchecks of the worker and beat containers (docs/deploy.md, "Health checks").
+
+``--worker dqt@host`` also stands for the processes a ``dqtworker`` names ``dqt-1@host``,
+``dqt-2@host``…: each of them must have written its heartbeat."""
 
 from __future__ import annotations
 
+import re
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -27,10 +31,20 @@ class Command(BaseCommand):
                 raise CommandError(f"Beat has not ticked within {limit:g} s.")
             self.stdout.write("beat is ticking")
             return
-        found = [w for w in heartbeat.workers() if w.hostname == worker]
+        assert worker is not None
+        name, at, host = worker.partition("@")
+        processes = re.compile(re.escape(name) + r"-\d+" + re.escape(at + host))
+        found = [w for w in heartbeat.workers() if w.hostname == worker] or [
+            w for w in heartbeat.workers() if processes.fullmatch(w.hostname)
+        ]
         if not found:
             raise CommandError(f"No heartbeat from {worker} (within the last day).")
-        age = found[0].age(time.time())
-        if age > limit:
-            raise CommandError(f"{worker} last wrote its heartbeat {age:.0f} s ago (> {limit:g}).")
-        self.stdout.write(f"{worker} wrote its heartbeat {age:.0f} s ago")
+        now = time.time()
+        for beat in sorted(found, key=lambda w: w.hostname):
+            age = beat.age(now)
+            if age > limit:
+                raise CommandError(
+                    f"{beat.hostname} last wrote its heartbeat {age:.0f} s ago (> {limit:g})."
+                )
+        ages = ", ".join(f"{w.hostname} {w.age(now):.0f} s ago" for w in found)
+        self.stdout.write(f"heartbeat written: {ages}")
