@@ -69,6 +69,17 @@ class Command(BaseCommand):
         started = time.monotonic()
         self.generate(regenerate=options["regenerate"])
         self.stdout.write(f"trainee data ready in {time.monotonic() - started:.0f} s\n")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM pg_indexes WHERE indexname = 'trainees_trainee_name_trgm'"
+            )
+            if cursor.fetchone() is None:
+                # The embedded PostgreSQL of `make run` has no pg_trgm (migration 0008).
+                self.stdout.write(
+                    "WARNING: this PostgreSQL has no pg_trgm, so there is no trigram index "
+                    "and name searches scan the table; set DATABASE_URL to a server with "
+                    "pg_trgm (docs/benchmarks.md)\n"
+                )
         from django.contrib.auth import get_user_model
 
         user, _ = get_user_model().objects.get_or_create(
