@@ -35,9 +35,10 @@ fmt: $(STAMP)
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-# The benchmarks (docs/benchmarks.md): the jobs on regsupport_bench (about 5 minutes), then the
-# trainee side on regsupport_bench_trainees (about 10; 12 more the first time, to make a million
-# trainees). BENCH_ARGS=--only-trainees runs the trainee side alone.
+# The benchmarks (docs/benchmarks.md): the jobs on regsupport_bench (about 8 minutes), then the
+# trainee side on regsupport_bench_trainees (about 2; 2 more the first time, to make a million
+# trainees). BENCH_ARGS=--only-trainees runs the trainee side alone. Set DATABASE_URL to a
+# PostgreSQL with pg_trgm: the embedded one has none, and name searches then scan.
 bench: $(STAMP)
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
