@@ -55,6 +55,7 @@ def _start(log: Path, *args: str) -> subprocess.Popen:
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
+            process_group=0,  # as a terminal's foreground job: signalled as a group
         )
 
 
@@ -138,3 +139,33 @@ def test_a_worker_process_dying_stops_the_other_and_fails_the_whole(supervisor):
     assert process.wait(timeout=60) != 0
     assert not _alive(second)
     assert "stopped by itself" in log.read_text()
+
+
+def test_the_worker_processes_do_not_outlive_a_killed_supervisor(supervisor):
+    process, _ = supervisor
+    children = _children(process.pid)
+    assert len(children) == 2
+    process.kill()
+    process.wait()
+    wait_for(
+        lambda: not any(_alive(child) for child in children),
+        what="the worker processes to stop after their supervisor died",
+        seconds=60,
+    )
+
+
+def test_ctrl_c_reaches_the_workers_once_through_the_supervisor(supervisor):
+    """A terminal's Ctrl-C goes to the foreground process group: the workers are in groups
+    of their own, so only the supervisor gets it and passes it on once (a second SIGINT
+    would be Celery's cold shutdown, cutting running jobs short)."""
+    process, log = supervisor
+    children = _children(process.pid)
+    assert all(os.getpgid(child) != os.getpgid(process.pid) for child in children)
+    os.killpg(os.getpgid(process.pid), signal.SIGINT)
+    process.wait(timeout=60)  # Celery exits 1 after a SIGINT, 0 after a SIGTERM
+    assert not any(_alive(child) for child in children)
+    text = log.read_text()
+    # Celery says this at the first SIGINT and shuts down cold at a second.
+    assert text.count("Hitting Ctrl+C again will initiate cold shutdown") == 2
+    assert text.count("Warm shutdown") == 2
+    assert "Cold shutdown" not in text

@@ -7,11 +7,14 @@ process leaves a core idle: 165–174 DQT updates a second against 226 with a pr
 workers (by default one per core this process may use), shares ``--concurrency`` threads
 among them and names them ``dqt-1@host``, ``dqt-2@host``… from ``--hostname``. It passes
 SIGTERM, SIGINT and SIGQUIT on to them; when one stops by itself it stops the others and
-exits with that code, so the platform restarts the whole (docs/deploy.md).
+exits with that code, so the platform restarts the whole; when it is killed they stop too
+(docs/deploy.md).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import math
 import os
 import signal
@@ -24,6 +27,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
+PR_SET_PDEATHSIG = 1
 
 
 def usable_cores() -> int:
@@ -110,8 +114,25 @@ class Command(BaseCommand):
             f"{math.ceil(concurrency / processes)} threads each, queues {options['queues']}"
         )
         sys.stdout.flush()
-        children = [subprocess.Popen(command, cwd=settings.BASE_DIR) for command in commands]
+        # Each in a process group of its own: a Ctrl-C in a terminal reaches this process
+        # alone, which passes it on once; twice would be Celery's cold shutdown.
+        children = [
+            subprocess.Popen(
+                command, cwd=settings.BASE_DIR, process_group=0, preexec_fn=_die_with_parent
+            )
+            for command in commands
+        ]
         sys.exit(supervise(children, self.stderr.write))
+
+
+def _die_with_parent() -> None:
+    """In the child, before Celery starts: SIGTERM when this supervisor dies, even by
+    SIGKILL, so no worker process outlives it (Linux's PR_SET_PDEATHSIG)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux: the platform's own process handling has to do
 
 
 def supervise(children: list[subprocess.Popen], warn) -> int:
