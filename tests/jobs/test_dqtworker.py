@@ -16,6 +16,7 @@ from jobs.management.commands.dqtworker import worker_commands
 from jobs.models import Job
 from jobs.publish import publish_many
 from jobs.services import enqueue
+from regsupport.processes import child_pids
 from tests.factories import TraineeFactory
 
 from .worker import BASE_DIR, database_url, flush_broker, wait_for
@@ -59,19 +60,6 @@ def _start(log: Path, *args: str) -> subprocess.Popen:
         )
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
 def _alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -96,7 +84,7 @@ def supervisor(tmp_path):
     if process.poll() is None:
         process.kill()
         process.wait()
-    for child in _children(process.pid):
+    for child in child_pids(process.pid):
         os.kill(child, signal.SIGKILL)
     flush_broker()
 
@@ -125,7 +113,7 @@ def test_two_processes_share_the_queue_and_stop_together_on_sigterm(supervisor, 
     for trainee in trainees:
         assert (tmp_path / f"trainee-{trainee.pk}.txt").read_text().split() == ["0", "1", "2"]
 
-    children = _children(process.pid)
+    children = child_pids(process.pid)
     assert len(children) == 2
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) == 0
@@ -134,7 +122,7 @@ def test_two_processes_share_the_queue_and_stop_together_on_sigterm(supervisor, 
 
 def test_a_worker_process_dying_stops_the_other_and_fails_the_whole(supervisor):
     process, log = supervisor
-    first, second = _children(process.pid)
+    first, second = child_pids(process.pid)
     os.kill(first, signal.SIGKILL)
     assert process.wait(timeout=60) != 0
     assert not _alive(second)
@@ -143,7 +131,7 @@ def test_a_worker_process_dying_stops_the_other_and_fails_the_whole(supervisor):
 
 def test_the_worker_processes_do_not_outlive_a_killed_supervisor(supervisor):
     process, _ = supervisor
-    children = _children(process.pid)
+    children = child_pids(process.pid)
     assert len(children) == 2
     process.kill()
     process.wait()
@@ -159,7 +147,7 @@ def test_ctrl_c_reaches_the_workers_once_through_the_supervisor(supervisor):
     of their own, so only the supervisor gets it and passes it on once (a second SIGINT
     would be Celery's cold shutdown, cutting running jobs short)."""
     process, log = supervisor
-    children = _children(process.pid)
+    children = child_pids(process.pid)
     assert all(os.getpgid(child) != os.getpgid(process.pid) for child in children)
     os.killpg(os.getpgid(process.pid), signal.SIGINT)
     process.wait(timeout=60)  # Celery exits 1 after a SIGINT, 0 after a SIGTERM

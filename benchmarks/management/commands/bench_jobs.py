@@ -984,16 +984,9 @@ def start_dqtworker(log: Path, *, concurrency: int, env: dict):
 
 def tree_cpu_seconds(pid: int) -> float:
     """CPU time of a process and its child processes (those still running)."""
-    total = process_cpu_seconds(pid)
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                total += process_cpu_seconds(int(entry.name))
-    return total
+    from regsupport.processes import child_pids
+
+    return process_cpu_seconds(pid) + sum(process_cpu_seconds(c) for c in child_pids(pid))
 
 
 def process_cpu_seconds(pid: int) -> float:
