@@ -104,7 +104,7 @@ def _date_of_birth(trainee: Trainee) -> date:
 
 def _trainee(trainee_id: int) -> Trainee | None:
     """The kept trainee with its provider. Two plain SELECTs rather than the ORM's
-    ``select_related`` query: building that query's 90 columns took a third of a DQT
+    ``select_related`` query: building that query's 66 columns took a third of a DQT
     worker's CPU time (docs/decisions/0015-dqt-worker-cpu.md)."""
     trainee = next(iter(Trainee.objects.raw(_TRAINEE_SQL, [trainee_id])), None)
     if trainee is not None:
