@@ -90,7 +90,9 @@ class Chaos:
         self.plan = plan
         self.directory = directory
         self.faults: list[str] = []
-        self.interrupted: set[int] = set()
+        # Per job, the runs a SIGKILL cut short: a job can be held by both killed workers
+        # (the first one's message comes back and the second one takes it).
+        self.interrupted = Counter[int]()
         self.workers: dict[str, Any] = {}
         self.generation = Counter[str]()
         self.not_on_dqt: set[str] = set()
@@ -340,7 +342,7 @@ class Chaos:
             )
         }
         report.faults = self.faults
-        report.interrupted_jobs = len((self.interrupted | lost_runs) & set(jobs))
+        report.interrupted_jobs = len((set(self.interrupted) | lost_runs) & set(jobs))
         report.states = dict(Counter(row[0] for row in ledger.values()))
         report.attempts = dict(sorted(Counter(str(row[1]) for row in ledger.values()).items()))
         report.dead_errors = dict(
@@ -381,7 +383,9 @@ class Chaos:
             # a timeout for that attempt, or the run was cut short (killed, or lost with the
             # database). Only those may add to the one update each success sends.
             unseen = sum(e["message"].startswith("DQT did not answer PATCH") for e in errors or [])
-            unseen += job_id in self.interrupted or job_id in lost_runs
+            # Each killed run counts; a run lost with the database counts once more (a
+            # run both lost and then killed counts twice: the check errs lenient there).
+            unseen += self.interrupted[job_id] + (job_id in lost_runs)
             on_dqt = trn not in self.not_on_dqt
             if state == "succeeded":
                 if not on_dqt:
