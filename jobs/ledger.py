@@ -20,6 +20,7 @@ Advisory locks with a single bigint key in this database are the ledger's.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
@@ -66,12 +67,19 @@ _CLAIM_FIELDS = [
     "max_attempts",
 ]
 _COLUMN_OF = {f.attname: f.column for f in Job._meta.concrete_fields}
-# The state lists are constants here; inside jobs_claim they are parameters of its query.
-_CLAIM = (
-    f"SELECT {', '.join(f'j.{_COLUMN_OF[name]}' for name in _CLAIM_FIELDS)} "
-    f"FROM jobs_claim(%s, %s, %s::text[], {Literal(RUNNABLE_NOW).as_string()}, "
-    f"{Literal(RUNNABLE_WHEN_DUE).as_string()}) j"
-)
+
+
+@functools.lru_cache(maxsize=8)
+def _claim_sql(ordered_types: tuple[str, ...]) -> str:
+    """The claim, with its lists written in: inside jobs_claim they are parameters of its
+    query, so the plan is the same, and psycopg would adapt a list parameter anew on every
+    call. The ordered types are the registry's, so a process has one such statement."""
+    return (
+        f"SELECT {', '.join(f'j.{_COLUMN_OF[name]}' for name in _CLAIM_FIELDS)} "
+        f"FROM jobs_claim(%s, %s, {Literal(list(ordered_types)).as_string()}::text[], "
+        f"{Literal(RUNNABLE_NOW).as_string()}, {Literal(RUNNABLE_WHEN_DUE).as_string()}) j"
+    )
+
 
 logger = logging.getLogger(__name__)
 
@@ -235,13 +243,14 @@ def _claim(
         pid, kept_id = session.kept.pop()
         if pid == backend_pid:
             release = kept_id  # on another session, it went with that session
-    rows = _execute(conn, _CLAIM, [job_id, release, ordered_types]).fetchall()
+    sql = _claim_sql(tuple(ordered_types))
+    rows = _execute(conn, sql, [job_id, release]).fetchall()
     if not rows and ordered_types:
         if _wait_behind_earlier(conn, job_id, ordered_types):
             return "blocked"
         # Not held back after all: the earlier job finished between the claim and the
         # check, and its success found nothing blocked to release. Claim it now.
-        rows = _execute(conn, _CLAIM, [job_id, None, ordered_types]).fetchall()
+        rows = _execute(conn, sql, [job_id, None]).fetchall()
     if not rows:
         return "not runnable"
     values = list(rows[0])
@@ -588,9 +597,16 @@ def _execute(conn: psycopg.Connection, statement: str, params: list) -> psycopg.
     large table with a dozen partial indexes costs more than running them. On Django's
     connection it leaves its transaction and autocommit as they are; Django's own cursors
     bind parameters client-side and cannot prepare, hence a plain psycopg cursor."""
-    cursor = psycopg.Cursor(conn)
+    cursor = getattr(_cursors, "cursor", None)
+    if cursor is None or cursor.connection is not conn:
+        # One cursor per thread and connection: a new one per statement costs the worker
+        # more CPU than the statement's own dumping (docs/decisions/0002-...).
+        cursor = _cursors.cursor = psycopg.Cursor(conn)
     cursor.execute(statement, params, prepare=True)
     return cursor
+
+
+_cursors = threading.local()
 
 
 def _django_connection() -> psycopg.Connection:
