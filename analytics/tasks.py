@@ -12,7 +12,8 @@ def ship() -> dict:
 
     result = ship_outbox()
     if result.stopped == "off":
-        logger.info("Analytics stream off: nothing sent")
+        # Every 2 s while the stream is off: a line per run would fill the log.
+        logger.debug("Analytics stream off: nothing sent")
     elif result.sent or result.rejected or result.dropped:
         logger.info(
             "Analytics: sent %d, rejected %d, dropped %d%s",

@@ -1,16 +1,17 @@
-"""Readable logs for `make run` and production: the scheduler's sweep runs every 5 seconds
-and the alert check every minute, and three log lines for each run (beat sending it, a
-worker receiving it, the worker finishing it) would bury everything else. Those lines are
-dropped unless the task did something (the sweep put back a lost job or released a
-scheduled one, the check sent an alert); warnings and errors are never dropped."""
+"""Readable logs for `make run` and production: the scheduler's sweep runs every 5 seconds,
+the analytics shipper every 2 and the alert check every minute, and three log lines for
+each run (beat sending it, a worker receiving it, the worker finishing it) would bury
+everything else. Those lines are dropped unless the task did something (the sweep put back
+a lost job or released a scheduled one, the shipper sent events, the check sent an alert);
+warnings and errors are never dropped."""
 
 from __future__ import annotations
 
 import logging
 import re
 
-QUIET_TASKS = {"jobs.sweep", "monitoring.check_alerts"}
-QUIET_BEAT_ENTRIES = {"jobs-sweep", "monitoring-check-alerts"}
+QUIET_TASKS = {"jobs.sweep", "analytics.ship", "monitoring.check_alerts"}
+QUIET_BEAT_ENTRIES = {"jobs-sweep", "analytics-ship", "monitoring-check-alerts"}
 # A count other than 0 in the task's result ({'released': 2, ...}).
 _DID_SOMETHING = re.compile(r":\s*[1-9]")
 _NOTHING = {"", "None", "0", "[]", "{}", "()"}

@@ -32,7 +32,9 @@ def test_switching_the_stream_off_stops_recording_and_the_worker_sending(sink, c
     TraineeFactory.create_batch(3)
     log = tmp_path / "worker.log"
     flush_broker()
-    with celery_worker(log, concurrency=1, env={"SETTINGS__ANALYTICS__SINK_URL": sink.url}):
+    # The "stream off" line is DEBUG: an idle `make run` would print it every 2 s.
+    env = {"SETTINGS__ANALYTICS__SINK_URL": sink.url}
+    with celery_worker(log, concurrency=1, env=env, loglevel="DEBUG"):
         ship.delay()
         wait_for(lambda: outbox_size() == 0, what="the worker to ship the outbox")
         assert len(sink.rows) >= 3

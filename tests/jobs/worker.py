@@ -49,6 +49,7 @@ def celery_worker(
     broker: str | None = None,
     name: str = "worker",
     env: Mapping[str, str] | None = None,
+    loglevel: str = "INFO",
 ):
     """A worker process on the test database (or ``database``, a URL) and our Redis (or
     ``broker``), stopped at the end of the block."""
@@ -62,6 +63,7 @@ def celery_worker(
         broker=broker or settings.CELERY_BROKER_URL,
         name=name,
         env=env,
+        loglevel=loglevel,
     )
     try:
         yield process
@@ -79,6 +81,7 @@ def start_worker(
     broker: str,
     name: str = "worker",
     env: Mapping[str, str] | None = None,
+    loglevel: str = "INFO",
 ) -> subprocess.Popen:
     """Start a worker and wait until it takes messages."""
     worker_env = dict(os.environ)
@@ -110,7 +113,7 @@ def start_worker(
                 "--without-mingle",
                 "--without-heartbeat",
                 "-l",
-                "INFO",
+                loglevel,
             ],
             cwd=BASE_DIR,
             env=worker_env,

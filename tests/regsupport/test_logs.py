@@ -25,9 +25,10 @@ def _beat(entry, task):
     logging.getLogger("celery.beat").info("Scheduler: Sending due task %s (%s)", entry, task)
 
 
-def test_an_idle_sweep_or_alert_check_logs_nothing_in_beat_or_the_worker(caplog):
+def test_an_idle_sweep_shipper_or_alert_check_logs_nothing_in_beat_or_the_worker(caplog):
     caplog.set_level(logging.INFO)
     _beat("jobs-sweep", "jobs.sweep")
+    _beat("analytics-ship", "analytics.ship")
     _beat("monitoring-check-alerts", "monitoring.check_alerts")
     logging.getLogger("celery.worker.strategy").info(
         "Task %(name)s[%(id)s] received", {"name": "jobs.sweep", "id": "abc"}
@@ -35,6 +36,8 @@ def test_an_idle_sweep_or_alert_check_logs_nothing_in_beat_or_the_worker(caplog)
     assert caplog.records == []
     assert not IdleHousekeeping().filter(_trace_record("jobs.sweep", "{'released': 0}"))
     assert not IdleHousekeeping().filter(_trace_record("monitoring.check_alerts", "[]"))
+    idle_ship = "{'sent': 0, 'rejected': 0, 'dropped': 0, 'stopped': 'off'}"
+    assert not IdleHousekeeping().filter(_trace_record("analytics.ship", idle_ship))
 
 
 def test_a_task_that_did_something_and_every_other_task_still_log(caplog):
@@ -44,6 +47,8 @@ def test_a_task_that_did_something_and_every_other_task_still_log(caplog):
     quiet = IdleHousekeeping()
     assert quiet.filter(_trace_record("jobs.sweep", "{'released': 2, 'lost': 0}"))
     assert quiet.filter(_trace_record("monitoring.check_alerts", "['dead jobs: 12']"))
+    sent = "{'sent': 3, 'rejected': 0, 'dropped': 0, 'stopped': ''}"
+    assert quiet.filter(_trace_record("analytics.ship", sent))
     assert quiet.filter(_trace_record("jobs.run_job", "'succeeded'"))
 
 
