@@ -599,8 +599,8 @@ def _execute(conn: psycopg.Connection, statement: str, params: list) -> psycopg.
     bind parameters client-side and cannot prepare, hence a plain psycopg cursor."""
     cursor = getattr(_cursors, "cursor", None)
     if cursor is None or cursor.connection is not conn:
-        # One cursor per thread and connection: a new one per statement costs the worker
-        # more CPU than the statement's own dumping (docs/decisions/0002-...).
+        # One cursor per thread and connection: a new one per statement builds its
+        # adapters anew, about 10 µs of CPU (docs/decisions/0002-ledger-on-psycopg-prepare.md).
         cursor = _cursors.cursor = psycopg.Cursor(conn)
     cursor.execute(statement, params, prepare=True)
     return cursor
